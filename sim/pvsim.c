@@ -1,0 +1,795 @@
+/*
+ * pvsim-core: runs an ATmega328P firmware ELF in simavr against a modelled house
+ * (mains voltage, grid current, random-fire SSR + water heater on channel 1, an
+ * in-phase channel-2 load) and measures what the firmware does.
+ *
+ * It is driven by the `sim/pvsim` wrapper, which resolves the user-facing options
+ * (pins, symbol address, scenario CSV) into the plain flags parsed below.
+ * See sim/README.md for the model and the summary fields.
+ *
+ * Design notes:
+ *  - No per-instruction work: the mains is advanced by a cycle timer at every zero
+ *    crossing; the ADC, gate pin and UART are irq callbacks.  Everything analog is
+ *    computed in closed form at the instant it is needed.
+ *  - Time base: t = avr->cycle / 16 MHz, the mains phase is 0 at t = 0.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <simavr/sim_avr.h>
+#include <simavr/sim_elf.h>
+#include <simavr/sim_irq.h>
+#include <simavr/sim_io.h>
+#include <simavr/sim_cycle_timers.h>
+#include <simavr/avr_adc.h>
+#include <simavr/avr_uart.h>
+#include <simavr/avr_ioport.h>
+#include <simavr/avr_extint.h>
+
+#include "frame.h"
+
+#define F_CPU_HZ 16000000.0
+#define ADC_VREF_MV 5000.0
+#define ADC_BIAS_MV 2500.0
+/* ATmega328P ADC control registers (data-space addresses) */
+#define REG_ADCSRA 0x7A
+#define REG_ADCSRB 0x7B
+#define BIT_ADATE 5
+
+/* ------------------------------------------------------------------ options */
+
+static struct {
+	const char *elf, *scenario, *summary, *uart_out, *ch2_input;
+	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w;
+	int v_adc, i_adc;
+	char gate_port;
+	int gate_bit;
+	long delay_addr;          /* SRAM address of g_gate_delay_ticks, -1 = use FID */
+	int realtime, stream;
+} opt = {
+	.seconds = -1, .mains_hz = 50, .mains_v = 230, .v_scale = 5.0, .i_scale = 40.0,
+	.ch2_delay = 0.5, .v_adc = 3, .i_adc = 5, .gate_port = 'D', .gate_bit = 2,
+	.delay_addr = -1,
+};
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("pvsim-core: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) die("out of memory");
+	return p;
+}
+
+/* growable array of doubles */
+typedef struct { double *v; size_t n, cap; } dvec_t;
+static void dvec_push(dvec_t *d, double x)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 1024;
+		d->v = xrealloc(d->v, d->cap * sizeof *d->v);
+	}
+	d->v[d->n++] = x;
+}
+
+/* ----------------------------------------------------------------- scenario */
+
+typedef struct { double t, pv, house, ch1, ch2, vrms; } step_t;
+static step_t *steps;
+static size_t nsteps;
+
+/* Normalized by the wrapper: one row per line, "t pv house ch1 ch2 mains_v". */
+static void load_scenario(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) die("cannot open scenario %s: %s", path, strerror(errno));
+	step_t s;
+	while (fscanf(f, "%lf %lf %lf %lf %lf %lf", &s.t, &s.pv, &s.house, &s.ch1, &s.ch2, &s.vrms) == 6) {
+		steps = xrealloc(steps, (nsteps + 1) * sizeof *steps);
+		steps[nsteps++] = s;
+	}
+	fclose(f);
+	if (!nsteps) die("scenario %s has no rows", path);
+}
+
+/* Step function: the last row whose t <= t (the first row also covers t < its t). */
+static const step_t *scenario_at(double t)
+{
+	static size_t i;
+	while (i + 1 < nsteps && steps[i + 1].t <= t) i++;
+	while (i > 0 && steps[i].t > t) i--;
+	return &steps[i];
+}
+
+/* -------------------------------------------------------------- mains model */
+
+/* One half-cycle of the mains, between two zero crossings. Its electrical state is
+ * fixed for its whole length (scenario changes apply at zero crossings). */
+typedef struct {
+	int64_t n;                /* index: even = positive half-cycle */
+	double t0, t1;            /* zero crossings, s */
+	double vpk;               /* peak voltage (0 = no mains) */
+	double ipk_base;          /* peak of the in-phase current of house - pv + ch2 + extra */
+	double r_heater;          /* heater resistance, 0 = thermostat open */
+	double fire_t;            /* SSR conduction start, <0 = not conducting */
+	double base_w, ch2_w;     /* powers behind ipk_base, for the energy accounts */
+	const step_t *step;
+} half_t;
+
+static avr_t *avr;
+static double omega;               /* 2 pi f */
+static half_t cur, prev;           /* the half-cycle under way and the one before */
+static avr_cycle_count_t next_zc_cycle;
+static int gate_level;
+
+static double cycle_to_s(avr_cycle_count_t c) { return (double)c / F_CPU_HZ; }
+static avr_cycle_count_t zc_cycle(int64_t n) { return (avr_cycle_count_t)llround(n * F_CPU_HZ / (2 * opt.mains_hz)); }
+
+/* Instantaneous mains voltage and grid current (positive = import) at t. */
+static void signals_at(double t, double *v, double *i)
+{
+	const half_t *h = (t >= cur.t0 || prev.t1 == 0) ? &cur : &prev;
+	double s = sin(omega * t);
+	*v = h->vpk * s;
+	*i = h->ipk_base * s;
+	/* the SSR conducts from its firing instant to the end of the half-cycle */
+	if (h->r_heater > 0 && h->fire_t >= 0 && t >= h->fire_t && t < h->t1)
+		*i += *v / h->r_heater;
+}
+
+/* Energy (J) a resistor R takes from the sine of peak vpk between u0 and u1 seconds
+ * after a zero crossing: integral of vpk^2 sin^2(wu)/R. */
+static double heater_energy(double vpk, double r, double u0, double u1)
+{
+	if (r <= 0 || u1 <= u0) return 0;
+	double F1 = u1 / 2 - sin(2 * omega * u1) / (4 * omega);
+	double F0 = u0 / 2 - sin(2 * omega * u0) / (4 * omega);
+	return vpk * vpk / r * (F1 - F0);
+}
+
+/* -------------------------------------------------------------- channel 2 */
+
+static double ch2_ratio;           /* built-in client: current dimmer ratio 0..1 */
+static double ch2_input_w;         /* --ch2-input: last power fed back by the real client */
+static int ch2_fd = -1;
+static struct { double t, ratio; } ch2_events[64];
+static int ch2_ev_head, ch2_ev_tail;
+
+static void ch2_schedule(double t, double ratio)
+{
+	int next = (ch2_ev_tail + 1) % 64;
+	if (next == ch2_ev_head) ch2_ev_head = (ch2_ev_head + 1) % 64;   /* drop the oldest */
+	ch2_events[ch2_ev_tail].t = t;
+	ch2_events[ch2_ev_tail].ratio = ratio;
+	ch2_ev_tail = next;
+}
+
+static void ch2_poll_input(void)
+{
+	static char buf[256];
+	static size_t len;
+	for (;;) {
+		ssize_t r = read(ch2_fd, buf + len, sizeof buf - 1 - len);
+		if (r <= 0) break;
+		len += (size_t)r;
+		buf[len] = 0;
+		char *nl;
+		while ((nl = strchr(buf, '\n'))) {
+			*nl = 0;
+			char *end;
+			double w = strtod(buf, &end);
+			if (end != buf) ch2_input_w = w > 0 ? w : 0;
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+		if (len == sizeof buf - 1) len = 0;   /* a line too long: garbage, drop it */
+	}
+}
+
+/* Channel 2's power for a half-cycle starting at t with the given scenario row. */
+static double ch2_power(double t, const step_t *s)
+{
+	if (ch2_fd >= 0) {
+		ch2_poll_input();
+		return ch2_input_w;
+	}
+	while (ch2_ev_head != ch2_ev_tail && ch2_events[ch2_ev_head].t <= t) {
+		ch2_ratio = ch2_events[ch2_ev_head].ratio;
+		ch2_ev_head = (ch2_ev_head + 1) % 64;
+	}
+	return ch2_ratio * s->ch2;
+}
+
+/* ------------------------------------------------------------ measurements */
+
+static struct {
+	/* per mains cycle, being accumulated */
+	double cyc_grid_j, cyc_ch1_j, cyc_ch2_j, cyc_t0;
+	int cyc_nv, cyc_ni;
+	/* per second, being accumulated */
+	double sec_grid_j, sec_ch1_j, sec_ch2_j, sec_pv_j, sec_house_j, sec_t;
+	int sec_index;
+	/* results */
+	dvec_t grid_w_per_cycle, cycle_t0;
+	double import_j, export_j, router_import_j, ch1_j, ch2_j, grid_j, run_s;
+	long pairs_cycles, pairs_sum, pairs_min;
+	long fired, straddles;
+	long gate_n, gate_skipped;
+	double gate_sum, gate_max_abs, gate_min, gate_max;
+} m = { .pairs_min = -1, .gate_min = INFINITY, .gate_max = -INFINITY };
+
+typedef struct {
+	double t, pv, house, grid, ch1, ch2;
+	long frame;               /* index into frames, -1 = none this second */
+} second_t;
+static second_t *seconds_v;
+static size_t nseconds;
+
+static frame_t *frames;
+static size_t nframes;
+static long last_good_frame = -1, first_good_frame = -1;
+
+/* ------------------------------------------------------------ output helpers */
+
+static void json_frame_fields(FILE *f, long idx)
+{
+	if (idx < 0) { fputs("null", f); return; }
+	frame_write_fields_json(f, &frames[idx]);
+}
+
+static void emit_stream_line(const second_t *s)
+{
+	printf("{\"t\":%.0f,\"pv_w\":%.1f,\"house_w\":%.1f,\"grid_w\":%.1f,\"ch1_w\":%.1f,\"ch2_w\":%.1f,\"frame\":",
+	       s->t, s->pv, s->house, s->grid, s->ch1, s->ch2);
+	json_frame_fields(stdout, last_good_frame);
+	fputs("}\n", stdout);
+	fflush(stdout);
+}
+
+/* ----------------------------------------------------------- realtime pacing */
+
+static struct timespec wall_start;
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec - wall_start.tv_sec) + (ts.tv_nsec - wall_start.tv_nsec) * 1e-9;
+}
+
+static void pace(double sim_t)
+{
+	double ahead = sim_t - wall_now();
+	if (ahead > 0.001) {
+		struct timespec ts = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---------------------------------------------------------- zero crossings */
+
+static void end_of_second(void)
+{
+	second_t s = {
+		.t = m.sec_index,
+		.pv = m.sec_pv_j / m.sec_t, .house = m.sec_house_j / m.sec_t,
+		.grid = m.sec_grid_j / m.sec_t, .ch1 = m.sec_ch1_j / m.sec_t, .ch2 = m.sec_ch2_j / m.sec_t,
+		.frame = -1,
+	};
+	for (long k = (long)nframes - 1; k >= 0 && frames[k].t >= m.sec_index; k--)
+		if (frames[k].t < m.sec_index + 1 && frames[k].crc_ok) { s.frame = k; break; }
+	seconds_v = xrealloc(seconds_v, (nseconds + 1) * sizeof *seconds_v);
+	seconds_v[nseconds++] = s;
+	if (opt.stream) emit_stream_line(&s);
+	m.sec_grid_j = m.sec_ch1_j = m.sec_ch2_j = m.sec_pv_j = m.sec_house_j = m.sec_t = 0;
+	m.sec_index++;
+}
+
+static void end_of_cycle(double t_end)
+{
+	double T = t_end - m.cyc_t0;
+	double grid_w = m.cyc_grid_j / T;
+	dvec_push(&m.grid_w_per_cycle, grid_w);
+	dvec_push(&m.cycle_t0, m.cyc_t0);
+	/* import and export netted per mains cycle (an energy meter that integrates
+	 * each direction separately would see the same at this resolution) */
+	if (m.cyc_grid_j > 0) {
+		m.import_j += m.cyc_grid_j;
+		/* cur is the cycle's second half, just ended; rows change only at crossings */
+		if (cur.step->pv > cur.step->house) m.router_import_j += m.cyc_grid_j;
+	} else {
+		m.export_j -= m.cyc_grid_j;
+	}
+	if (m.cyc_t0 >= 1.0 - 1e-9) {
+		long pairs = m.cyc_nv < m.cyc_ni ? m.cyc_nv : m.cyc_ni;
+		m.pairs_cycles++;
+		m.pairs_sum += pairs;
+		if (m.pairs_min < 0 || pairs < m.pairs_min) m.pairs_min = pairs;
+	}
+	m.cyc_grid_j = m.cyc_ch1_j = m.cyc_ch2_j = 0;
+	m.cyc_nv = m.cyc_ni = 0;
+	m.cyc_t0 = t_end;
+	if (ch2_fd >= 0) ch2_poll_input();
+	if (t_end >= m.sec_index + 1 - 1e-9) end_of_second();
+}
+
+/* Close the accounts of half-cycle `h` (it ended at h->t1). */
+static void account_half(const half_t *h)
+{
+	double dt = h->t1 - h->t0;
+	double heat = h->fire_t >= 0 ? heater_energy(h->vpk, h->r_heater, h->fire_t - h->t0, dt) : 0;
+	double base = h->vpk > 0 ? h->base_w * dt : 0;
+	double ch2 = h->vpk > 0 ? h->ch2_w * dt : 0;
+	m.cyc_grid_j += base + heat;
+	m.cyc_ch1_j += heat;
+	m.cyc_ch2_j += ch2;
+	m.grid_j += base + heat;
+	m.ch1_j += heat;
+	m.ch2_j += ch2;
+	m.sec_grid_j += base + heat;
+	m.sec_ch1_j += heat;
+	m.sec_ch2_j += ch2;
+	m.sec_pv_j += h->step->pv * dt;
+	m.sec_house_j += h->step->house * dt;
+	m.sec_t += dt;
+}
+
+/* Set up half-cycle n, starting now. */
+static void begin_half(int64_t n)
+{
+	double t0 = cycle_to_s(zc_cycle(n));
+	const step_t *s = scenario_at(t0);
+	double vrms = s->vrms;
+	double vnom = opt.mains_v > 0 ? opt.mains_v : 230.0;
+	prev = cur;
+	cur = (half_t){ .n = n, .t0 = t0, .t1 = cycle_to_s(zc_cycle(n + 1)), .step = s, .fire_t = -1 };
+	cur.vpk = vrms * M_SQRT2;
+	/* the heater is a resistor rated ch1 W at the nominal voltage */
+	cur.r_heater = s->ch1 > 0 ? vnom * vnom / s->ch1 : 0;
+	cur.ch2_w = ch2_power(t0, s);
+	cur.base_w = s->house - s->pv + opt.i_extra_w + cur.ch2_w;
+	cur.ipk_base = vrms > 0 ? cur.base_w / vrms * M_SQRT2 : 0;
+	/* a gate still HIGH at the zero crossing fires the whole new half-cycle */
+	if (gate_level && cur.vpk > 0) {
+		cur.fire_t = t0;
+		m.straddles++;
+	}
+	next_zc_cycle = zc_cycle(n + 1);
+}
+
+static void zero_cross(void)
+{
+	account_half(&cur);
+	if (cur.n & 1) end_of_cycle(cur.t1);
+	m.run_s = cur.t1;
+	begin_half(cur.n + 1);
+	if (opt.realtime) pace(cur.t0);
+}
+
+static avr_cycle_count_t zero_cross_timer(avr_t *a, avr_cycle_count_t when, void *param)
+{
+	(void)a; (void)when; (void)param;
+	zero_cross();
+	return next_zc_cycle;
+}
+
+/* ------------------------------------------------------------------ gate */
+
+static double intended_delay_us(void)
+{
+	if (opt.delay_addr >= 0)
+		return (avr->data[opt.delay_addr] | (avr->data[opt.delay_addr + 1] << 8)) * 0.5;
+	double fid;
+	if (last_good_frame >= 0 && frame_get(&frames[last_good_frame], "FID", &fid)) return fid;
+	return NAN;
+}
+
+static void gate_changed(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq; (void)param;
+	int level = value != 0;
+	if (level == gate_level) return;        /* fires on every PORT write, not only on edges */
+	gate_level = level;
+	if (!level || cur.fire_t >= 0 || cur.vpk <= 0) return;
+	double t = cycle_to_s(avr->cycle);
+	cur.fire_t = t;
+	m.fired++;
+	double delay = intended_delay_us();
+	if (isnan(delay)) { m.gate_skipped++; return; }
+	double err = (t - cur.t0) * 1e6 - delay;
+	m.gate_n++;
+	m.gate_sum += err;
+	if (fabs(err) > m.gate_max_abs) m.gate_max_abs = fabs(err);
+	if (err < m.gate_min) m.gate_min = err;
+	if (err > m.gate_max) m.gate_max = err;
+}
+
+/* ------------------------------------------------------------------ ADC */
+
+static avr_irq_t *adc_in[2];               /* the V and I channel inputs */
+static struct { int ch; avr_cycle_count_t start, sample; int valid; } last_conv;
+
+/* What the ADC would return, as millivolts that simavr's integer scaling
+ * (mV * 1023 / 5000) turns into exactly the code real silicon gives,
+ * floor(Vin * 1024 / Vref), clamped to 0..1023. */
+static uint32_t adc_input_mv(double mv)
+{
+	double code = floor(mv * 1024.0 / ADC_VREF_MV);
+	if (code < 0) code = 0;
+	if (code > 1023) code = 1023;
+	return (uint32_t)ceil(code * ADC_VREF_MV / 1023.0);
+}
+
+/* Raise, on every modelled channel, the value of a conversion of channel ch sampled
+ * at cycle `sample`: whatever mux the firmware holds when it reads ADCL, it gets
+ * this conversion's result. */
+static void present_conversion(int ch, avr_cycle_count_t sample)
+{
+	uint32_t val = 0;                       /* an unmodelled channel reads 0 V */
+	if (ch == opt.v_adc || ch == opt.i_adc) {
+		double v, i;
+		signals_at(cycle_to_s(sample), &v, &i);
+		val = ch == opt.v_adc ? adc_input_mv(ADC_BIAS_MV + opt.v_scale * v)
+		                      : adc_input_mv(ADC_BIAS_MV + opt.i_scale * i);
+	}
+	avr_raise_irq(adc_in[0], val);
+	avr_raise_irq(adc_in[1], val);
+}
+
+/* Raised by simavr when a conversion STARTS, with the mux of that moment. */
+static void adc_trigger(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq; (void)param;
+	union { avr_adc_mux_t mux; uint32_t v; } e = { .v = value };
+	int ch = e.mux.kind == ADC_MUX_SINGLE ? (int)e.mux.src : -1;
+	uint8_t adcsra = avr->data[REG_ADCSRA];
+	int adps = adcsra & 7;
+	avr_cycle_count_t adc_clk = adps ? (1u << adps) : 2;
+	avr_cycle_count_t now = avr->cycle;
+	/* free running (ADATE with ADTS = 0) chains conversions back to back; a start
+	 * within one (first-conversion) length of the previous start is the next link */
+	int chained = (adcsra & (1 << BIT_ADATE)) && (avr->data[REG_ADCSRB] & 7) == 0 &&
+	              last_conv.valid && now - last_conv.start <= 25 * adc_clk + 4;
+
+	if (ch == opt.v_adc) m.cyc_nv++;
+	else if (ch == opt.i_adc) m.cyc_ni++;
+
+	/* the sample-and-hold closes 1.5 ADC clocks after the start */
+	avr_cycle_count_t sample = now + (3 * adc_clk) / 2;
+	if (chained)
+		/* the conversion that just completed is the one about to be read */
+		present_conversion(last_conv.ch, last_conv.sample);
+	else
+		/* single conversion: it will be read after it completes */
+		present_conversion(ch, sample);
+	last_conv.ch = ch;
+	last_conv.start = now;
+	last_conv.sample = sample;
+	last_conv.valid = 1;
+}
+
+/* ------------------------------------------------------------------ UART */
+
+static int uart_fd = -1;
+static long uart_dropped;
+static char line[512];
+static size_t line_len;
+
+static void on_frame_line(const char *s)
+{
+	frames = xrealloc(frames, (nframes + 1) * sizeof *frames);
+	frame_t *f = &frames[nframes];
+	frame_parse(s, f);
+	f->t = cycle_to_s(avr->cycle);
+	if (f->crc_ok) {
+		last_good_frame = (long)nframes;
+		if (first_good_frame < 0) first_good_frame = (long)nframes;
+		double vo2;
+		if (ch2_fd < 0 && frame_get(f, "VO2", &vo2)) {
+			double r = vo2 / 100.0;
+			ch2_schedule(f->t + opt.ch2_delay, r < 0 ? 0 : r > 1 ? 1 : r);
+		}
+	}
+	nframes++;
+}
+
+static void uart_byte(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq; (void)param;
+	char c = (char)value;
+	if (uart_fd >= 0 && write(uart_fd, &c, 1) != 1) uart_dropped++;
+	if (c == '\n') {
+		line[line_len] = 0;
+		if (line_len && line[line_len - 1] == '\r') line[line_len - 1] = 0;
+		on_frame_line(line);
+		line_len = 0;
+	} else if (line_len < sizeof line - 1) {
+		line[line_len++] = c;
+	}
+}
+
+static void open_uart_out(const char *path)
+{
+	struct stat st;
+	int exists = stat(path, &st) == 0;
+	if (exists && S_ISCHR(st.st_mode))
+		uart_fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+	else if (exists && S_ISFIFO(st.st_mode))
+		uart_fd = open(path, O_RDWR | O_NONBLOCK);   /* RDWR: no ENXIO without a reader */
+	else
+		uart_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (uart_fd < 0) die("cannot open --uart-out %s: %s", path, strerror(errno));
+	if (isatty(uart_fd)) {
+		/* raw, or the line discipline turns "\r\n" into "\r\r\n" */
+		struct termios tio;
+		if (tcgetattr(uart_fd, &tio) == 0) {
+			cfmakeraw(&tio);
+			tcsetattr(uart_fd, TCSANOW, &tio);
+		}
+	}
+}
+
+/* --------------------------------------------------------------- logging */
+
+static int log_count;
+static void logger(avr_t *a, const int level, const char *fmt, va_list ap)
+{
+	if (level > (a ? a->log : LOG_WARNING)) return;
+	if (++log_count > 50) {
+		if (log_count == 51) fputs("pvsim-core: further simavr messages suppressed\n", stderr);
+		return;
+	}
+	vfprintf(stderr, fmt, ap);
+}
+
+static void no_sleep(avr_t *a, avr_cycle_count_t how_long)
+{
+	/* simavr's default sleeps in wall time while the CPU sleeps: never pace that way */
+	(void)a; (void)how_long;
+}
+
+/* --------------------------------------------------------------- summary */
+
+static void write_summary(const char *path, const char *cpu_state, double wall_s)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) die("cannot write %s: %s", path, strerror(errno));
+	double secs = m.run_s;
+	fprintf(f, "{\n\"elf\": ");
+	json_string(f, opt.elf);
+	fprintf(f, ",\n\"seconds\": %.3f,\n\"mains_hz\": %g,\n\"mains_v\": %g,\n", secs, opt.mains_hz, opt.mains_v);
+	fprintf(f, "\"cpu_state\": \"%s\",\n\"wall_s\": %.3f,\n\"speed_x\": %.2f,\n", cpu_state, wall_s,
+	        wall_s > 0 ? secs / wall_s : 0);
+	fprintf(f, "\"delay_source\": \"%s\",\n", opt.delay_addr >= 0 ? "symbol" : "fid");
+
+	fputs("\"sample_pairs_per_cycle\": ", f);
+	if (m.pairs_cycles)
+		fprintf(f, "{\"min\": %ld, \"mean\": %.2f, \"cycles\": %ld},\n", m.pairs_min,
+		        (double)m.pairs_sum / m.pairs_cycles, m.pairs_cycles);
+	else
+		fputs("{\"min\": null, \"mean\": null, \"cycles\": 0},\n", f);
+
+	if (m.gate_n)
+		fprintf(f, "\"gate_error_us\": {\"mean\": %.2f, \"max_abs\": %.2f, \"min\": %.2f, \"max\": %.2f, "
+		        "\"count\": %ld, \"skipped\": %ld},\n", m.gate_sum / m.gate_n, m.gate_max_abs,
+		        m.gate_min, m.gate_max, m.gate_n, m.gate_skipped);
+	else
+		fprintf(f, "\"gate_error_us\": {\"mean\": null, \"max_abs\": null, \"min\": null, \"max\": null, "
+		        "\"count\": 0, \"skipped\": %ld},\n", m.gate_skipped);
+	fprintf(f, "\"straddles\": %ld,\n\"half_cycles_fired\": %ld,\n", m.straddles, m.fired);
+
+	double last_sum = 0;
+	long last_n = 0;
+	for (size_t k = 0; k < m.grid_w_per_cycle.n; k++)
+		if (m.cycle_t0.v[k] >= secs - 5 - 1e-9) { last_sum += m.grid_w_per_cycle.v[k]; last_n++; }
+	fprintf(f, "\"grid_w_mean\": %.3f,\n\"grid_w_mean_last\": %.3f,\n", secs > 0 ? m.grid_j / secs : 0,
+	        last_n ? last_sum / last_n : 0);
+	fprintf(f, "\"import_wh\": %.5f,\n\"export_wh\": %.5f,\n\"router_import_wh\": %.5f,\n"
+	        "\"ch1_wh\": %.5f,\n\"ch2_wh\": %.5f,\n", m.import_j / 3600, m.export_j / 3600,
+	        m.router_import_j / 3600, m.ch1_j / 3600, m.ch2_j / 3600);
+
+	long bad = 0;
+	for (size_t k = 0; k < nframes; k++) bad += !frames[k].crc_ok;
+	fprintf(f, "\"frames_ok\": %ld,\n\"frames_bad_crc\": %ld,\n", (long)nframes - bad, bad);
+	if (first_good_frame >= 0) fprintf(f, "\"first_frame_s\": %.4f,\n", frames[first_good_frame].t);
+	else fputs("\"first_frame_s\": null,\n", f);
+	fputs("\"first_frame\": ", f);
+	json_frame_fields(f, first_good_frame);
+	fputs(",\n\"last_frame\": ", f);
+	json_frame_fields(f, last_good_frame);
+	double frq;
+	if (last_good_frame >= 0 && frame_get(&frames[last_good_frame], "FRQ", &frq))
+		fprintf(f, ",\n\"mains_hz_reported\": %g", frq);
+	else
+		fputs(",\n\"mains_hz_reported\": null", f);
+	fprintf(f, ",\n\"uart_out_dropped\": %ld", uart_dropped);
+
+	fputs(",\n\"per_second\": [", f);
+	for (size_t k = 0; k < nseconds; k++) {
+		const second_t *s = &seconds_v[k];
+		fprintf(f, "%s\n {\"t\": %.0f, \"pv_w\": %.1f, \"house_w\": %.1f, \"grid_w\": %.2f, "
+		        "\"ch1_w\": %.2f, \"ch2_w\": %.2f, \"frame\": ", k ? "," : "", s->t, s->pv, s->house,
+		        s->grid, s->ch1, s->ch2);
+		json_frame_fields(f, s->frame);
+		fputc('}', f);
+	}
+	fputs("],\n\"grid_w_per_cycle\": [", f);
+	for (size_t k = 0; k < m.grid_w_per_cycle.n; k++)
+		fprintf(f, "%s%.2f", k ? (k % 10 ? ", " : ",\n ") : "", m.grid_w_per_cycle.v[k]);
+	fputs("],\n\"frames\": [", f);
+	for (size_t k = 0; k < nframes; k++) {
+		fprintf(f, "%s\n {\"t\": %.4f, \"raw\": ", k ? "," : "", frames[k].t);
+		json_string(f, frames[k].raw);
+		fprintf(f, ", \"crc_ok\": %s, \"fields\": ", frames[k].crc_ok ? "true" : "false");
+		json_frame_fields(f, (long)k);
+		fputc('}', f);
+	}
+	fputs("]\n}\n", f);
+	fclose(f);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(void)
+{
+	fputs("usage: pvsim-core --elf F --scenario NORMALIZED --seconds N [--mains-hz F] [--mains-v V]\n"
+	      "  [--v-adc N --i-adc N --gate-port X --gate-bit N --v-scale K --i-scale K]\n"
+	      "  [--delay-addr ADDR|-1] [--ch2-delay S] [--ch2-input P] [--i-extra-w W]\n"
+	      "  [--summary OUT] [--uart-out P] [--realtime] [--stream]\n"
+	      "Normally run through sim/pvsim, which documents every option.\n", stderr);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	enum { O_ELF = 256, O_SCEN, O_SECS, O_HZ, O_MV, O_VADC, O_IADC, O_GPORT, O_GBIT, O_VSC, O_ISC,
+	       O_DADDR, O_C2D, O_C2I, O_IEX, O_SUM, O_UART, O_RT, O_STREAM };
+	static const struct option lo[] = {
+		{"elf", 1, 0, O_ELF}, {"scenario", 1, 0, O_SCEN}, {"seconds", 1, 0, O_SECS},
+		{"mains-hz", 1, 0, O_HZ}, {"mains-v", 1, 0, O_MV}, {"v-adc", 1, 0, O_VADC},
+		{"i-adc", 1, 0, O_IADC}, {"gate-port", 1, 0, O_GPORT}, {"gate-bit", 1, 0, O_GBIT},
+		{"v-scale", 1, 0, O_VSC}, {"i-scale", 1, 0, O_ISC}, {"delay-addr", 1, 0, O_DADDR},
+		{"ch2-delay", 1, 0, O_C2D}, {"ch2-input", 1, 0, O_C2I}, {"i-extra-w", 1, 0, O_IEX},
+		{"summary", 1, 0, O_SUM}, {"uart-out", 1, 0, O_UART}, {"realtime", 0, 0, O_RT},
+		{"stream", 0, 0, O_STREAM}, {0, 0, 0, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_ELF: opt.elf = optarg; break;
+		case O_SCEN: opt.scenario = optarg; break;
+		case O_SECS: opt.seconds = atof(optarg); break;
+		case O_HZ: opt.mains_hz = atof(optarg); break;
+		case O_MV: opt.mains_v = atof(optarg); break;
+		case O_VADC: opt.v_adc = atoi(optarg); break;
+		case O_IADC: opt.i_adc = atoi(optarg); break;
+		case O_GPORT: opt.gate_port = optarg[0]; break;
+		case O_GBIT: opt.gate_bit = atoi(optarg); break;
+		case O_VSC: opt.v_scale = atof(optarg); break;
+		case O_ISC: opt.i_scale = atof(optarg); break;
+		case O_DADDR: opt.delay_addr = strtol(optarg, NULL, 0); break;
+		case O_C2D: opt.ch2_delay = atof(optarg); break;
+		case O_C2I: opt.ch2_input = optarg; break;
+		case O_IEX: opt.i_extra_w = atof(optarg); break;
+		case O_SUM: opt.summary = optarg; break;
+		case O_UART: opt.uart_out = optarg; break;
+		case O_RT: opt.realtime = 1; break;
+		case O_STREAM: opt.stream = 1; break;
+		default: usage();
+		}
+	}
+	if (!opt.elf || !opt.scenario || opt.seconds <= 0 || opt.mains_hz <= 0) usage();
+	if (opt.v_adc < 0 || opt.v_adc > 7 || opt.i_adc < 0 || opt.i_adc > 7 || opt.v_adc == opt.i_adc)
+		die("--v-adc/--i-adc must be two different channels 0..7");
+	if (opt.delay_addr > 0x8FE) die("--delay-addr 0x%lx is outside the ATmega328P SRAM", opt.delay_addr);
+}
+
+/* SIGINT/SIGTERM end the run early but still write the summary */
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) { (void)sig; stop_requested = 1; }
+
+int main(int argc, char **argv)
+{
+	parse_args(argc, argv);
+	load_scenario(opt.scenario);
+	avr_global_logger_set(logger);
+
+	elf_firmware_t fw;
+	memset(&fw, 0, sizeof fw);
+	if (elf_read_firmware(opt.elf, &fw)) die("cannot read ELF %s", opt.elf);
+	/* Arduino-built ELFs carry no .mmcu section */
+	strcpy(fw.mmcu, "atmega328p");
+	fw.frequency = (uint32_t)F_CPU_HZ;
+	fw.vcc = fw.avcc = fw.aref = 5000;
+	avr = avr_make_mcu_by_name(fw.mmcu);
+	if (!avr) die("simavr does not know atmega328p");
+	avr->frequency = fw.frequency;
+	/* PVSIM_LOG=4 (trace) helps to find why a firmware crashes */
+	const char *lvl = getenv("PVSIM_LOG");
+	avr->log = lvl ? atoi(lvl) : LOG_WARNING;
+	avr_init(avr);
+	avr->log = lvl ? atoi(lvl) : LOG_WARNING;
+	avr_load_firmware(avr, &fw);
+	avr->vcc = avr->avcc = avr->aref = 5000;
+	avr->sleep = no_sleep;
+	/* the reset-default low-level INT0/INT1 mode polls every cycle: 3x slower */
+	avr_extint_set_strict_lvl_trig(avr, 0, 0);
+	avr_extint_set_strict_lvl_trig(avr, 1, 0);
+
+	uint32_t uflags = 0;
+	avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &uflags);
+	uflags &= ~(AVR_UART_FLAG_STDIO | AVR_UART_FLAG_POLL_SLEEP);
+	avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &uflags);
+	avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), uart_byte, NULL);
+
+	avr_irq_t *gate = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(opt.gate_port), opt.gate_bit);
+	if (!gate) die("no port %c on this MCU", opt.gate_port);
+	avr_irq_register_notify(gate, gate_changed, NULL);
+
+	adc_in[0] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + opt.v_adc);
+	adc_in[1] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + opt.i_adc);
+	avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger, NULL);
+	avr_raise_irq(adc_in[0], adc_input_mv(ADC_BIAS_MV));
+	avr_raise_irq(adc_in[1], adc_input_mv(ADC_BIAS_MV));
+
+	if (opt.uart_out) open_uart_out(opt.uart_out);
+	if (opt.ch2_input) {
+		ch2_fd = open(opt.ch2_input, O_RDONLY | O_NONBLOCK);
+		if (ch2_fd < 0) die("cannot open --ch2-input %s: %s", opt.ch2_input, strerror(errno));
+	}
+
+	omega = 2 * M_PI * opt.mains_hz;
+	cur.n = -1;
+	begin_half(0);
+	m.cyc_t0 = 0;
+	avr_cycle_timer_register(avr, next_zc_cycle - avr->cycle, zero_cross_timer, NULL);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	clock_gettime(CLOCK_MONOTONIC, &wall_start);
+	avr_cycle_count_t end = (avr_cycle_count_t)llround(opt.seconds * F_CPU_HZ);
+	int state = cpu_Running;
+	while (avr->cycle < end && !stop_requested) {
+		state = avr_run(avr);
+		if (state == cpu_Done || state == cpu_Crashed) break;
+		/* a watchdog reset clears the cycle timers: take the crossing here, re-arm */
+		if (avr->cycle > next_zc_cycle) {
+			zero_cross();
+			avr_cycle_timer_cancel(avr, zero_cross_timer, NULL);
+			avr_cycle_timer_register(avr, next_zc_cycle - avr->cycle, zero_cross_timer, NULL);
+		}
+	}
+	/* the crossing that ends the run may fall after the last instruction */
+	while (state != cpu_Done && state != cpu_Crashed && avr->cycle >= next_zc_cycle) zero_cross();
+	double wall = wall_now();
+	const char *st = state == cpu_Done ? "done" : state == cpu_Crashed ? "crashed" : "running";
+	if (state == cpu_Crashed)
+		fprintf(stderr, "pvsim-core: firmware crashed at t=%.6f s, PC=0x%04x (byte address), SP=0x%04x\n",
+		        cycle_to_s(avr->cycle), avr->pc, avr->data[0x5D] | (avr->data[0x5E] << 8));
+	if (opt.summary) write_summary(opt.summary, st, wall);
+	fprintf(stderr, "pvsim-core: %.1f s simulated in %.1f s wall (%.2fx), %zu frames, cpu %s\n",
+	        m.run_s, wall, wall > 0 ? m.run_s / wall : 0, nframes, st);
+	if (uart_fd >= 0) close(uart_fd);
+	return state == cpu_Crashed ? 3 : 0;
+}
