@@ -1,0 +1,154 @@
+import esphome.codegen as cg
+from esphome.components import sensor
+import esphome.config_validation as cv
+from esphome.const import (
+    DEVICE_CLASS_FREQUENCY,
+    DEVICE_CLASS_POWER,
+    DEVICE_CLASS_VOLTAGE,
+    ENTITY_CATEGORY_DIAGNOSTIC,
+    STATE_CLASS_MEASUREMENT,
+    STATE_CLASS_TOTAL_INCREASING,
+    UNIT_HERTZ,
+    UNIT_PERCENT,
+    UNIT_VOLT,
+    UNIT_WATT,
+)
+import esphome.final_validate as fv
+
+from . import (  # noqa: F401  FILTER_SOURCE_FILES: platforms share the package files
+    FILTER_SOURCE_FILES,
+    CONF_HEATER_POWER, CONF_ROUTEUR_PV_ID, RouteurPvComponent,
+)
+
+DEPENDENCIES = ["routeur_pv"]
+
+CONF_GRID_POWER = "grid_power"
+CONF_ROUTED_POWER = "routed_power"
+CONF_ROUTED_RATIO = "routed_ratio"
+CONF_CHANNEL2_RATIO = "channel2_ratio"
+CONF_MAINS_FREQUENCY = "mains_frequency"
+CONF_MAINS_VOLTAGE = "mains_voltage"
+CONF_BUCKET_ENERGY = "bucket_energy"
+CONF_FIRING_DELAY = "firing_delay"
+CONF_MIN_ROUTABLE_POWER = "min_routable_power"
+CONF_SAMPLES_PER_CYCLE = "samples_per_cycle"
+CONF_FRAMES_RECEIVED = "frames_received"
+CONF_FRAMES_REJECTED = "frames_rejected"
+
+UNIT_JOULE = "J"
+UNIT_MICROSECOND = "µs"
+
+ICON_TRANSMISSION_TOWER = "mdi:transmission-tower"
+ICON_WATER_BOILER = "mdi:water-boiler"
+
+# (config key, schema); the C++ setter is set_<key>_sensor
+SENSORS = {
+    # HA convention: positive = import from the grid (the frame's REE is positive on export)
+    CONF_GRID_POWER: sensor.sensor_schema(
+        unit_of_measurement=UNIT_WATT,
+        accuracy_decimals=0,
+        device_class=DEVICE_CLASS_POWER,
+        state_class=STATE_CLASS_MEASUREMENT,
+        icon=ICON_TRANSMISSION_TOWER,
+    ),
+    CONF_ROUTED_POWER: sensor.sensor_schema(
+        unit_of_measurement=UNIT_WATT,
+        accuracy_decimals=0,
+        device_class=DEVICE_CLASS_POWER,
+        state_class=STATE_CLASS_MEASUREMENT,
+        icon=ICON_WATER_BOILER,
+    ),
+    CONF_ROUTED_RATIO: sensor.sensor_schema(
+        unit_of_measurement=UNIT_PERCENT,
+        accuracy_decimals=1,
+        state_class=STATE_CLASS_MEASUREMENT,
+        icon=ICON_WATER_BOILER,
+    ),
+    CONF_CHANNEL2_RATIO: sensor.sensor_schema(
+        unit_of_measurement=UNIT_PERCENT,
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_MEASUREMENT,
+        icon="mdi:percent",
+    ),
+    CONF_MAINS_FREQUENCY: sensor.sensor_schema(
+        unit_of_measurement=UNIT_HERTZ,
+        accuracy_decimals=2,
+        device_class=DEVICE_CLASS_FREQUENCY,
+        state_class=STATE_CLASS_MEASUREMENT,
+    ),
+    CONF_MAINS_VOLTAGE: sensor.sensor_schema(
+        unit_of_measurement=UNIT_VOLT,
+        accuracy_decimals=1,
+        device_class=DEVICE_CLASS_VOLTAGE,
+        state_class=STATE_CLASS_MEASUREMENT,
+    ),
+    CONF_BUCKET_ENERGY: sensor.sensor_schema(
+        unit_of_measurement=UNIT_JOULE,
+        accuracy_decimals=1,
+        state_class=STATE_CLASS_MEASUREMENT,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:bucket-outline",
+    ),
+    CONF_FIRING_DELAY: sensor.sensor_schema(
+        unit_of_measurement=UNIT_MICROSECOND,
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_MEASUREMENT,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:timer-outline",
+    ),
+    CONF_MIN_ROUTABLE_POWER: sensor.sensor_schema(
+        unit_of_measurement=UNIT_WATT,
+        accuracy_decimals=0,
+        device_class=DEVICE_CLASS_POWER,
+        state_class=STATE_CLASS_MEASUREMENT,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+    ),
+    CONF_SAMPLES_PER_CYCLE: sensor.sensor_schema(
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_MEASUREMENT,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:sine-wave",
+    ),
+    CONF_FRAMES_RECEIVED: sensor.sensor_schema(
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_TOTAL_INCREASING,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:counter",
+    ),
+    CONF_FRAMES_REJECTED: sensor.sensor_schema(
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_TOTAL_INCREASING,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:alert-circle-outline",
+    ),
+}
+
+CONFIG_SCHEMA = cv.Schema(
+    {cv.GenerateID(CONF_ROUTEUR_PV_ID): cv.use_id(RouteurPvComponent)}
+).extend({cv.Optional(key): schema for key, schema in SENSORS.items()})
+
+
+def _final_validate(config):
+    if CONF_ROUTED_POWER not in config:
+        return config
+    full = fv.full_config.get()
+    hub_path = full.get_path_for_id(config[CONF_ROUTEUR_PV_ID])[:-1]
+    hub = full.get_config_for_path(hub_path)
+    if CONF_HEATER_POWER not in hub:
+        raise cv.Invalid(
+            f"'{CONF_ROUTED_POWER}' needs '{CONF_HEATER_POWER}' (W, the heater's full power) "
+            "on its routeur_pv hub",
+            path=[CONF_ROUTED_POWER],
+        )
+    return config
+
+
+FINAL_VALIDATE_SCHEMA = _final_validate
+
+
+async def to_code(config):
+    hub = await cg.get_variable(config[CONF_ROUTEUR_PV_ID])
+    for key in SENSORS:
+        if key in config:
+            sens = await sensor.new_sensor(config[key])
+            cg.add(getattr(hub, f"set_{key}_sensor")(sens))

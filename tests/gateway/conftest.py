@@ -1,0 +1,23 @@
+"""Fixtures of the gateway tests: one offline host build per session, a fresh gateway per test."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateway_harness import HostGateway, build_host_firmware  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def host_program():
+    """gateway-host.yaml built once per session (offline PlatformIO core under build/)."""
+    return build_host_firmware()
+
+
+@pytest.fixture
+def gateway(host_program, tmp_path):
+    gw = HostGateway(host_program, tmp_path / "gw")
+    gw.start()
+    yield gw
+    gw.stop()

@@ -1,0 +1,184 @@
+"""Helpers shared by the gateway tests, scripts/replay-frames and the gateway benchmark.
+
+- frame building (CRC-8 Dallas/Maxim reflected 0x8C, decimal, as SEED-FACTS.md describes)
+- offline host build of gateway-host.yaml (tools/pio_offline.py; everything under build/)
+- HostGateway: the host firmware reading a socat pty, watched through aioesphomeapi
+"""
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+
+from esphome_host import (BUILD, ESPHOME_DATA, PIO_CORE, ApiWatcher, HostFirmware, PtyPair,  # noqa: E402,F401
+                          compile_host, esphome_cmd, esphome_env, free_port, host_program)
+
+HOST_YAML = REPO / "gateway-host.yaml"
+HOST_NAME = "routeur-pv-host"
+HOST_PROGRAM = host_program(HOST_NAME)
+PVSIM = REPO / "sim" / "pvsim"
+ATMEGA_ELF = REPO / "atmega" / "build" / "routeur_pv.elf"
+
+
+# ---------------------------------------------------------------- frames
+def crc8_maxim(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        for _ in range(8):
+            mix = (crc ^ byte) & 1
+            crc >>= 1
+            if mix:
+                crc ^= 0x8C
+            byte >>= 1
+    return crc
+
+
+def make_frame(fields, *, crc: int | None = None, eol: bytes = b"\r\n") -> bytes:
+    """fields: list of (key, value-string) pairs or a dict; returns the raw frame bytes."""
+    items = fields.items() if isinstance(fields, dict) else fields
+    body = "".join(f"{k}>{v};" for k, v in items).encode()
+    c = crc8_maxim(body) if crc is None else crc
+    return body + b"$" + str(c).encode() + eol
+
+
+SEED_FIELDS = [("EIB", "1234.56"), ("REE", "-90.43"), ("MPC", "300.00"), ("POR", "42.00"),
+               ("FID", "5800"), ("SPL", "57"), ("VO2", "0")]
+OUR_FIELDS = [("EIB", "412.50"), ("REE", "3.21"), ("MPC", "20.00"), ("POR", "40.12"),
+              ("FID", "5123"), ("SPL", "192"), ("VO2", "7"), ("FRQ", "50.00"), ("VRM", "230.1"),
+              ("STA", "8")]
+
+
+def expected_states(fields, heater_power: float = 2000.0) -> dict:
+    """Sensor object_id -> value the gateway must publish for a valid frame."""
+    f = dict(fields)
+    g = lambda k: float(f[k]) if k in f else math.nan  # noqa: E731
+    por = max(g("POR"), 0.0)
+    return {
+        "grid_power": -g("REE"),
+        "routed_power": por * heater_power / 100.0,
+        "routed_ratio": por,
+        "channel_2_ratio": g("VO2"),
+        "mains_frequency": g("FRQ"),
+        "mains_voltage": g("VRM"),
+        "energy_in_bucket": g("EIB"),
+        "firing_delay": g("FID"),
+        "min_routable_power": g("MPC"),
+        "sample_pairs_per_cycle": g("SPL"),
+    }
+
+
+FRAME_SENSORS = list(expected_states(OUR_FIELDS).keys())
+
+
+# ---------------------------------------------------------------- build and run
+def build_host_firmware(log: Path | None = None) -> Path:
+    """Build gateway-host.yaml offline (incremental: ~3 s when up to date). Returns the program."""
+    return compile_host(HOST_YAML, HOST_NAME, log=log or BUILD / "gateway-host-build.log")
+
+
+class HostGateway:
+    """The host gateway reading one end of a socat pty pair; write() feeds the 'ATmega' end."""
+
+    def __init__(self, program: Path, workdir: Path, api_port: int | None = None, extra_env: dict | None = None):
+        self.workdir = Path(workdir)
+        self.pty = PtyPair(self.workdir)
+        self.firmware = HostFirmware(program, self.workdir, "gateway", api_port)
+        self.api_port = self.firmware.api_port
+        self.firmware.env.update(ROUTEUR_PV_PORT=str(self.pty.a), ROUTEUR_PV_API_PORT=str(self.api_port),
+                                 **(extra_env or {}))
+        self._feed_fd = None
+
+    def start(self, timeout: float = 20.0) -> "HostGateway":
+        self.pty.start()
+        self._feed_fd = os.open(self.pty.b, os.O_RDWR | os.O_NOCTTY)
+        self.firmware.start(timeout)
+        return self
+
+    def log(self) -> str:
+        return self.firmware.log()
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._feed_fd, view)
+            view = view[n:]
+
+    def stop(self) -> None:
+        self.firmware.stop()
+        if self._feed_fd is not None:
+            os.close(self._feed_fd)
+            self._feed_fd = None
+        self.pty.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def values_match(states: dict, expected: dict, rel: float = 1e-4) -> list[str]:
+    """Differences between received states and expected values (NaN matches NaN/missing)."""
+    bad = []
+    for k, v in expected.items():
+        got = states.get(k, "<none>")
+        if isinstance(v, float) and math.isnan(v):
+            if not (got == "<none>" or (isinstance(got, float) and math.isnan(got))):
+                bad.append(f"{k}: got {got}, expected unavailable")
+        elif not isinstance(got, float) or math.isnan(got) or not math.isclose(got, v, rel_tol=rel, abs_tol=1e-3):
+            bad.append(f"{k}: got {got}, expected {v}")
+    return bad
+
+
+def sim_available() -> tuple[bool, str]:
+    if not PVSIM.exists():
+        return False, f"{PVSIM.relative_to(REPO)} not built (make -C sim)"
+    if not ATMEGA_ELF.exists():
+        return False, f"{ATMEGA_ELF.relative_to(REPO)} not built (make -C atmega)"
+    return True, ""
+
+
+def capture_pvsim(out: Path, seconds: float = 5.0,
+                  scenario: str = "sim/scenarios/steady_800.csv") -> bytes:
+    """Real ATmega firmware in the simulator; returns the raw serial bytes it sent."""
+    subprocess.run([str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(REPO / scenario),
+                    "--seconds", str(seconds), "--uart-out", str(out)],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, timeout=300)
+    return Path(out).read_bytes()
+
+
+# ---------------------------------------------------------------- native C++ builds
+COMPONENT = REPO / "components" / "routeur_pv"
+CPP_DIR = Path(__file__).resolve().parent / "cpp"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NATIVE_BUILD = BUILD / "gateway-native"
+PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp"]
+
+
+def build_native(name: str, sources: list[Path], *, compiler: str = "g++", flags=(), libs=()) -> Path:
+    """Compile pure C++ (parser, JSON, tests) into build/gateway-native/<name>; rebuilt if stale."""
+    NATIVE_BUILD.mkdir(parents=True, exist_ok=True)
+    out = NATIVE_BUILD / name
+    deps = list(sources) + list(COMPONENT.glob("*.h"))
+    cmd = [compiler, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", str(COMPONENT), *flags,
+           *map(str, sources), "-o", str(out), *libs]
+    stamp = NATIVE_BUILD / f"{name}.cmd"
+    if (not out.exists() or not stamp.exists() or stamp.read_text() != " ".join(cmd)
+            or any(d.stat().st_mtime > out.stat().st_mtime for d in deps)):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"build of {name} failed:\n{' '.join(cmd)}\n{r.stderr[-4000:]}")
+        stamp.write_text(" ".join(cmd))
+    return out
+
+
+def build_fuzzer() -> Path:
+    return build_native(
+        "fuzz_frame_parser", [CPP_DIR / "fuzz_frame_parser.cpp", *PURE_SOURCES], compiler="clang++",
+        flags=["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
+               "-Wno-unused-parameter"])
