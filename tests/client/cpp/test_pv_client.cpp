@@ -1,0 +1,421 @@
+// Unit tests of the pv_client component's plain C++ (no ESPHome): power curve, gate scheduler,
+// burst distribution, follow logic, legacy JSON.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "follow_logic.h"
+#include "gate_scheduler.h"
+#include "legacy_api.h"
+#include "mains_sim.h"
+#include "power_curve.h"
+#include "sim_helpers.h"
+
+using namespace esphome::pv_client;
+
+static constexpr double PI = 3.14159265358979323846;
+
+// ------------------------------------------------------------------ power curve
+static double numeric_fraction(double a) {  // integral of sin^2 over [a, pi] / (pi/2)
+  const int n = 20000;
+  double sum = 0;
+  for (int i = 0; i < n; i++) {
+    double x = a + (PI - a) * (i + 0.5) / n;
+    sum += std::sin(x) * std::sin(x);
+  }
+  return sum * (PI - a) / n / (PI / 2);
+}
+
+TEST(PowerCurve, MatchesIntegralOfSinSquared) {
+  for (double a = 0; a <= PI; a += PI / 37)
+    EXPECT_NEAR(phase_power_fraction(static_cast<float>(a)), numeric_fraction(a), 1e-5) << "a=" << a;
+}
+
+TEST(PowerCurve, InverseWithinHalfPercentOfFullPowerEverywhere) {
+  double worst = 0;
+  for (int i = 0; i <= 10000; i++) {
+    float p = i / 10000.0f;
+    float a = phase_angle_for_power(p);
+    ASSERT_GE(a, 0.0f);
+    ASSERT_LE(a, static_cast<float>(PI));
+    worst = std::max(worst, std::fabs(numeric_fraction(a) - p));
+  }
+  EXPECT_LT(worst, 0.005);
+  EXPECT_LT(worst, 0.0005) << "expected far better than the 0.5 % requirement";
+}
+
+TEST(PowerCurve, DelayInMicrosecondsAt50And60HzWithinHalfPercent) {
+  for (double half_us : {10000.0, 1e6 / 120.0}) {
+    for (int i = 0; i <= 1000; i++) {
+      float p = i / 1000.0f;
+      uint32_t q = phase_delay_q16_for_power(p);
+      // what the scheduler does: integer microseconds after the crossing
+      uint32_t delay = static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(half_us)) * q) >> 16);
+      double a = PI * delay / half_us;
+      double got = q >= Q16_ONE ? 0.0 : numeric_fraction(a);
+      EXPECT_NEAR(got, p, 0.005) << "p=" << p << " half=" << half_us;
+    }
+  }
+}
+
+TEST(PowerCurve, Extremes) {
+  EXPECT_EQ(phase_delay_q16_for_power(0.0f), Q16_ONE);
+  EXPECT_EQ(phase_delay_q16_for_power(-1.0f), Q16_ONE);
+  EXPECT_EQ(phase_delay_q16_for_power(NAN), Q16_ONE);
+  EXPECT_EQ(phase_delay_q16_for_power(1.0f), 0u);
+  EXPECT_NEAR(phase_delay_q16_for_power(0.5f), 32768u, 2u);  // symmetric curve: 50 % at 90 degrees
+}
+
+// ------------------------------------------------------------------ gate scheduler
+/// Feed ideal edges every `half` us starting at t0 and poll at every event; returns gate edges.
+struct Driver {
+  GateScheduler s;
+  std::vector<GateEdge> edges;
+  uint32_t t{0};
+  bool gate{false};
+  uint32_t next{0};
+  explicit Driver(GateSchedulerConfig c = GateSchedulerConfig{}) { s.configure(c); }
+  void advance_to(uint32_t until) {
+    while (static_cast<int32_t>(until - t) > 0) {
+      uint32_t step = next;
+      if (static_cast<int32_t>(step - t) <= 0 || static_cast<int32_t>(step - until) > 0)
+        step = until;
+      t = step;
+      poll();
+    }
+  }
+  void poll() {
+    bool g = s.poll(t, &next);
+    if (g != gate) {
+      gate = g;
+      edges.push_back({t, g});
+    }
+  }
+  bool started{false};
+  void edge_at(uint32_t when) {
+    if (!started) {
+      started = true;
+      t = when;
+      next = when;
+    }
+    advance_to(when);
+    s.on_edge(when);
+    poll();
+  }
+};
+
+TEST(GateScheduler, LocksAndFiresAtTheRightDelay50And60Hz) {
+  for (double freq : {50.0, 60.0}) {
+    double half = 1e6 / (2 * freq);
+    for (float level : {0.1f, 0.5f, 0.9f}) {
+      Driver d;
+      d.s.set_phase_delay_q16(phase_delay_q16_for_power(level));
+      const uint32_t t0 = 4000000000u;  // close to the uint32 wrap on purpose
+      for (int k = 0; k < 40; k++)
+        d.edge_at(t0 + static_cast<uint32_t>(std::lround(k * half)));
+      d.advance_to(t0 + static_cast<uint32_t>(40 * half));
+      ASSERT_TRUE(d.s.is_locked());
+      EXPECT_NEAR(d.s.get_half_period_us(), half, 1.5);
+      double expect_delay = phase_angle_for_power(level) / PI * half;
+      int rises = 0;
+      for (auto &e : d.edges) {
+        if (!e.high)
+          continue;
+        uint32_t since = e.time_us - t0;
+        int k = static_cast<int>(since / half);
+        double rel = since - k * half;
+        EXPECT_NEAR(rel, expect_delay, 3.0) << "freq " << freq << " level " << level;
+        rises++;
+      }
+      EXPECT_GE(rises, 34);  // locked after 3 intervals: fires in every later half-cycle
+      // every gate pulse ends before the next crossing
+      for (size_t i = 0; i + 1 < d.edges.size(); i += 2) {
+        ASSERT_TRUE(d.edges[i].high);
+        ASSERT_FALSE(d.edges[i + 1].high);
+        uint32_t on = d.edges[i].time_us - t0;
+        uint32_t off = d.edges[i + 1].time_us - t0;
+        int k = static_cast<int>(on / half);
+        EXPECT_LT(off, (k + 1) * half) << "gate still high at the crossing";
+      }
+    }
+  }
+}
+
+TEST(GateScheduler, LevelZeroNeverFiresAndFullFiresEveryHalfCycle) {
+  auto r0 = pvtest::run_phase(0.0f, 50, 2.0f);
+  EXPECT_EQ(r0.mean_power_w, 0.0);
+  auto r1 = pvtest::run_phase(1.0f, 50, 2.0f);
+  EXPECT_NEAR(r1.mean_power_w, 1000.0, 5.0);
+  EXPECT_EQ(r1.misfires, 0u);
+  EXPECT_EQ(r1.straddles, 0u);
+}
+
+TEST(GateScheduler, JitterKeepsPowerAccurate) {
+  for (float freq : {50.0f, 60.0f}) {
+    for (float level : {0.2f, 0.5f, 0.8f}) {
+      auto r = pvtest::run_phase(level, freq, 3.0f, 0.0f, 150);
+      EXPECT_NEAR(r.mean_power_w / 1000.0, level, 0.005) << freq << " Hz, level " << level;
+      EXPECT_EQ(r.misfires, 0u);
+      EXPECT_EQ(r.straddles, 0u);
+    }
+  }
+}
+
+TEST(GateScheduler, SpuriousEdgesCauseNoMisfire) {
+  // 200 spurious edges a second (2 per half-cycle at 50 Hz) on top of the real ones, +-50 us jitter
+  for (float freq : {50.0f, 60.0f}) {
+    for (float level : {0.05f, 0.3f, 0.7f, 0.97f}) {
+      auto r = pvtest::run_phase(level, freq, 5.0f, 200.0f, 50, 0.05, 11, 1.0f);
+      EXPECT_EQ(r.misfires, 0u) << freq << " Hz, level " << level << ", worst " << r.max_fraction_error;
+      EXPECT_EQ(r.straddles, 0u);
+      EXPECT_NEAR(r.mean_power_w / 1000.0, level, 0.01);
+    }
+  }
+}
+
+TEST(GateScheduler, NoiseBurstBetweenCrossingsIsRejected) {
+  Driver d;
+  d.s.set_phase_delay_q16(phase_delay_q16_for_power(0.5f));
+  const uint32_t half = 10000;
+  for (int k = 0; k < 10; k++)
+    d.edge_at(1000 + k * half);
+  ASSERT_TRUE(d.s.is_locked());
+  uint32_t used = d.s.get_used_edge_count();
+  // RobotDyn ringing: a burst of edges 1-3 ms after the crossing, and one in mid half-cycle
+  for (uint32_t dt : {1000u, 1200u, 1500u, 3000u, 5000u})
+    EXPECT_FALSE(d.s.on_edge(1000 + 9 * half + dt));
+  for (int k = 10; k < 14; k++)
+    d.edge_at(1000 + k * half);
+  d.advance_to(1000 + 14 * half + 600);
+  EXPECT_TRUE(d.s.is_locked());
+  EXPECT_EQ(d.s.get_used_edge_count(), used + 5);
+}
+
+TEST(GateScheduler, OneMissingEdgeFlywheelsTwoMissingTurnTheGateOff) {
+  const uint32_t half = 10000, t0 = 1000;
+  // one missing edge (k = 12): still locked, still firing
+  {
+    Driver d;
+    d.s.set_phase_delay_q16(phase_delay_q16_for_power(0.9f));
+    for (int k = 0; k < 30; k++) {
+      if (k == 12)
+        continue;
+      d.edge_at(t0 + k * half);
+    }
+    d.advance_to(t0 + 30 * half);
+    EXPECT_TRUE(d.s.is_locked());
+    EXPECT_EQ(d.s.get_unlock_count(), 0u);
+    int rises = 0;
+    for (auto &e : d.edges)
+      rises += e.high;
+    EXPECT_GE(rises, 26);
+  }
+  // edges stop after k = 19: the crossings at k = 20 and 21 are missing
+  for (float level : {0.99f, 0.5f, 0.05f}) {
+    Driver d;
+    d.s.set_phase_delay_q16(phase_delay_q16_for_power(level));
+    for (int k = 0; k < 20; k++)
+      d.edge_at(t0 + k * half);
+    d.advance_to(t0 + 40 * half);
+    EXPECT_FALSE(d.s.is_locked());
+    ASSERT_FALSE(d.edges.empty());
+    EXPECT_FALSE(d.edges.back().high) << "gate left high";
+    for (auto &e : d.edges) {
+      if (e.high) {
+        // no gate raised at or after the second missing crossing
+        EXPECT_LT(e.time_us, t0 + 21 * half) << "level " << level;
+      }
+    }
+    EXPECT_LE(d.edges.back().time_us, t0 + 21 * half + d.s.get_config().window_us + 1);
+  }
+}
+
+TEST(GateScheduler, RelocksAfterMainsReturns) {
+  Driver d;
+  d.s.set_phase_delay_q16(phase_delay_q16_for_power(0.5f));
+  const uint32_t half = 10000;
+  for (int k = 0; k < 10; k++)
+    d.edge_at(1000 + k * half);
+  d.advance_to(1000 + 30 * half);
+  EXPECT_FALSE(d.s.is_locked());
+  for (int k = 30; k < 40; k++)
+    d.edge_at(1000 + k * half + 3333);
+  EXPECT_TRUE(d.s.is_locked());
+}
+
+TEST(GateScheduler, ZeroCrossOffsetShiftsTheFiring) {
+  GateSchedulerConfig c;
+  c.zero_cross_offset_us = -300;  // detector edge 300 us after the real crossing
+  Driver d(c);
+  d.s.set_phase_delay_q16(phase_delay_q16_for_power(0.5f));
+  for (int k = 0; k < 10; k++)
+    d.edge_at(1300 + k * 10000);
+  d.advance_to(1300 + 10 * 10000);
+  ASSERT_FALSE(d.edges.empty());
+  uint32_t on = d.edges[d.edges.size() - 2].time_us;
+  EXPECT_NEAR(static_cast<double>((on - 1000) % 10000), 5000.0, 2.0);
+}
+
+// ------------------------------------------------------------------ burst
+struct BurstStats {
+  std::vector<int> fired;  // per half-cycle 0/1
+};
+
+static BurstStats run_burst(float level, int half_cycles) {
+  Driver d;
+  d.s.set_method(FIRE_METHOD_BURST);
+  d.s.set_burst_level_q16(static_cast<uint32_t>(std::lround(level * 65536.0)));
+  const uint32_t half = 10000, t0 = 1000;
+  for (int k = 0; k < 4; k++)
+    d.edge_at(t0 + k * half);
+  size_t start = d.edges.size();
+  uint32_t first = t0 + 3 * half;
+  for (int k = 4; k < 4 + half_cycles; k++)
+    d.edge_at(t0 + k * half);
+  d.advance_to(t0 + (4 + half_cycles) * half);
+  BurstStats st;
+  st.fired.assign(half_cycles, 0);
+  for (size_t i = start; i < d.edges.size(); i++) {
+    if (!d.edges[i].high)
+      continue;
+    int k = static_cast<int>((d.edges[i].time_us - first) / half);
+    if (k >= 0 && k < half_cycles)
+      st.fired[k] = 1;
+  }
+  return st;
+}
+
+TEST(Burst, DeliversTheLevelWithNoDcAndEvenSpread) {
+  for (float level : {0.01f, 0.1f, 0.25f, 1.0f / 3, 0.5f, 0.6f, 0.75f, 0.9f, 0.99f, 1.0f}) {
+    const int n = 6000;
+    auto st = run_burst(level, n);
+    int total = 0, dc = 0, worst_dc = 0;
+    for (int k = 0; k < n; k++) {
+      if (st.fired[k]) {
+        total++;
+        dc += (k % 2 == 0) ? 1 : -1;
+      }
+      worst_dc = std::max(worst_dc, std::abs(dc));
+    }
+    EXPECT_NEAR(total / static_cast<double>(n), level, 2.0 / n + 1e-4) << "level " << level;
+    EXPECT_LE(worst_dc, 1) << "DC imbalance at level " << level;
+    // evenness: every window of 50 half-cycles holds level*50 +- 2 fired half-cycles
+    if (level >= 0.04f) {
+      for (int k = 0; k + 50 <= n; k += 7) {
+        int w = 0;
+        for (int j = k; j < k + 50; j++)
+          w += st.fired[j];
+        EXPECT_NEAR(w, level * 50, 2.01) << "level " << level << " window " << k;
+      }
+    }
+    // no low-frequency bursts: runs of conducted half-cycles never exceed what the level needs
+    int run = 0, worst_run = 0;
+    for (int k = 0; k < n; k++) {
+      run = st.fired[k] ? run + 1 : 0;
+      worst_run = std::max(worst_run, run);
+    }
+    if (level <= 0.5f) {
+      EXPECT_LE(worst_run, 2) << "level " << level;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ follow logic
+TEST(Follow, AutoIsMaxOfRatioAndManual) {
+  FollowLogic f;
+  f.set_ratio(30, 1000);
+  EXPECT_FLOAT_EQ(f.level_percent(1000), 30);
+  f.set_manual(50);
+  EXPECT_FLOAT_EQ(f.level_percent(1000), 50);
+  f.set_ratio(80, 1100);
+  EXPECT_FLOAT_EQ(f.level_percent(1100), 80);
+  f.set_ratio(150, 1200);
+  EXPECT_FLOAT_EQ(f.level_percent(1200), 100);
+  f.set_ratio(-5, 1300);
+  EXPECT_FLOAT_EQ(f.level_percent(1300), 50);
+}
+
+TEST(Follow, Modes) {
+  FollowLogic f;
+  f.set_ratio(70, 0);
+  f.set_manual(20);
+  f.set_mode(FOLLOW_MODE_OFF);
+  EXPECT_FLOAT_EQ(f.level_percent(10), 0);
+  f.set_mode(FOLLOW_MODE_FORCED);
+  EXPECT_FLOAT_EQ(f.level_percent(10), 20);
+  EXPECT_FLOAT_EQ(f.level_percent(100000), 20);  // forced ignores staleness
+  f.set_mode(FOLLOW_MODE_AUTO);
+  EXPECT_FLOAT_EQ(f.level_percent(10), 70);
+  FollowMode m;
+  EXPECT_TRUE(follow_mode_from_string("forced", &m));
+  EXPECT_EQ(m, FOLLOW_MODE_FORCED);
+  EXPECT_FALSE(follow_mode_from_string("Forced", &m));
+  EXPECT_STREQ(follow_mode_to_string(FOLLOW_MODE_OFF), "off");
+}
+
+TEST(Follow, TimeoutDropsToZeroInAutoAndRecovers) {
+  FollowLogic f;
+  f.set_timeout_ms(5000);
+  EXPECT_TRUE(f.is_stale(0));  // nothing received yet
+  EXPECT_FLOAT_EQ(f.level_percent(0), 0);
+  f.set_manual(10);
+  f.set_ratio(60, 1000);
+  EXPECT_FLOAT_EQ(f.level_percent(6000), 60);
+  EXPECT_FALSE(f.is_stale(6000));
+  EXPECT_TRUE(f.is_stale(6001));
+  EXPECT_FLOAT_EQ(f.level_percent(6001), 0);
+  f.set_ratio(NAN, 6500);  // the transport lost the provider: not fresh
+  EXPECT_TRUE(f.is_stale(6500));
+  f.set_ratio(40, 7000);
+  EXPECT_FLOAT_EQ(f.level_percent(7000), 40);
+  f.set_ratio(NAN, 7100);  // the gateway lost its ATmega: level 0 at once, not after a timeout
+  EXPECT_TRUE(f.is_stale(7100));
+  EXPECT_FLOAT_EQ(f.level_percent(7100), 0);
+  f.set_ratio(40, 7200);
+  EXPECT_FLOAT_EQ(f.level_percent(7200), 40);
+  // uint32 millis wrap
+  f.set_ratio(40, 0xFFFFFF00u);
+  EXPECT_FALSE(f.is_stale(0x00000100u));
+}
+
+// ------------------------------------------------------------------ legacy JSON
+TEST(LegacyApi, ParsesVo2FromRouteurAnswer) {
+  const char *seed = R"({"FID":4187,"EIB":2092.77,"MPC":37.5,"REE":-90.43,"POR":784.76,"SPL":57,"VO2":0})";
+  float v = -1;
+  ASSERT_TRUE(parse_routeur_vo2(seed, std::strlen(seed), &v));
+  EXPECT_FLOAT_EQ(v, 0);
+  const char *spaced = "{ \"EIB\" : 1.5 ,\n \"VO2\" : 42 }";
+  ASSERT_TRUE(parse_routeur_vo2(spaced, std::strlen(spaced), &v));
+  EXPECT_FLOAT_EQ(v, 42);
+  const char *decimal = R"({"VO2":12.5e0})";
+  ASSERT_TRUE(parse_routeur_vo2(decimal, std::strlen(decimal), &v));
+  EXPECT_FLOAT_EQ(v, 12.5f);
+  for (const char *bad : {"", "{}", R"({"VO2":})", R"({"VO2":"12"})", R"({"VO2":1)", R"({"XVO2":5})",
+                          R"({"a":{"VO2":5}})", R"({"note":"\"VO2\":7"})", "not json"}) {
+    float w = -1;
+    EXPECT_FALSE(parse_routeur_vo2(bad, std::strlen(bad), &w)) << bad;
+  }
+  const char *nested = R"({"a":{"VO2":5},"VO2":9})";
+  ASSERT_TRUE(parse_routeur_vo2(nested, std::strlen(nested), &v));
+  EXPECT_FLOAT_EQ(v, 9);
+}
+
+TEST(LegacyApi, ParamAndInfo) {
+  float r = -1;
+  const char *body = R"({"ratio": 35})";
+  ASSERT_TRUE(parse_param_ratio(body, std::strlen(body), &r));
+  EXPECT_FLOAT_EQ(r, 35);
+  for (const char *bad : {R"({"ratio": 101})", R"({"ratio": -1})", R"({"ratio": "x"})", R"({"rate": 5})", ""}) {
+    EXPECT_FALSE(parse_param_ratio(bad, std::strlen(bad), &r)) << bad;
+  }
+  char buf[64];
+  render_info_json(buf, sizeof(buf), 42.4f);
+  EXPECT_STREQ(buf, R"({"VO2":42})");
+  render_param_json(buf, sizeof(buf), 35, 0);
+  EXPECT_STREQ(buf, R"({"ratio":35,"error":0})");
+  render_param_json(buf, sizeof(buf), 10, 1);
+  EXPECT_STREQ(buf, R"({"ratio":10,"error":1})");
+}
