@@ -1,0 +1,166 @@
+// The ONE configuration header of the ATmega328P router firmware.
+// Every pin, calibration, rating and timing constant lives here; the block of
+// static_asserts at the end checks that they are consistent with each other.
+// Pure C++11 (no Arduino, no avr-libc): the native unit tests include it too.
+#pragma once
+#include <stdint.h>
+
+namespace cfg {
+
+// ---------------------------------------------------------------- clocks, ADC
+constexpr uint32_t kCpuHz = 16000000UL;
+constexpr uint8_t kTimer1Prescaler = 8;  // Timer1 normal mode, free running: 0.5 us per tick
+constexpr uint32_t kTicksPerSecond = kCpuHz / kTimer1Prescaler;
+constexpr uint32_t kTicksPerMillisecond = kTicksPerSecond / 1000UL;
+constexpr uint8_t kAdcPrescaler = 64;  // 250 kHz ADC clock: 52 us per conversion
+constexpr uint8_t kAdcClocksPerConversion = 13;
+constexpr uint16_t kCpuCyclesPerConversion = uint16_t(kAdcPrescaler) * kAdcClocksPerConversion;  // 832
+constexpr uint16_t kTicksPerConversion = kCpuCyclesPerConversion / kTimer1Prescaler;               // 104
+constexpr uint16_t kTicksPerPair = 2 * kTicksPerConversion;  // one V and one I conversion: 104 us
+// The sample-and-hold closes 1.5 ADC clocks after a conversion starts (datasheet table 24-1).
+constexpr uint16_t kSampleHoldTicks = (uint16_t(kAdcPrescaler) * 3 / 2) / kTimer1Prescaler;  // 12
+// Conversions per window of the sampling-drift check (see acquisition.h).
+constexpr uint8_t kDriftWindowConversions = 16;
+// Cycles from the ADIF flag rising to the TCNT1 read in the start-up busy-wait (poll loop + read).
+constexpr uint16_t kAlignPollLatencyTicks = 1;
+
+// ---------------------------------------------------------------- pins
+constexpr uint8_t kVoltageAdcMux = 3;           // A3: mains voltage transformer
+constexpr uint8_t kCurrentAdcMux = 5;           // A5: grid current transformer (CT)
+constexpr uint8_t kGateCh1PortDBit = 2;         // D2 = PD2: channel-1 random-fire SSR, active HIGH
+constexpr uint8_t kCh2ReservedPortDBit = 4;     // D4 = PD4: reserved second SSR, kept LOW
+constexpr uint32_t kSerialBaud = 9600;          // to the ESP8266 gateway, 8N1
+
+// ---------------------------------------------------------------- analog front end
+constexpr uint16_t kAdcMaxCount = 1023;         // 0 and 1023 are clipped samples
+constexpr float kAdcReferenceMv = 5000.0f;      // AVcc
+constexpr float kVoltageMvPerVolt = 5.0f;       // mV at the pin per volt of mains
+constexpr float kCurrentMvPerAmp = 40.0f;       // mV at the pin per ampere of grid current
+constexpr float kMvPerCount = kAdcReferenceMv / kAdcMaxCount;
+constexpr float kVoltsPerCount = kMvPerCount / kVoltageMvPerVolt;
+constexpr float kAmpsPerCount = kMvPerCount / kCurrentMvPerAmp;
+constexpr float kWattsPerCount2 = kVoltsPerCount * kAmpsPerCount;
+// The ISR keeps the voltage in counts x 4 (2 fractional bits) for the zero-crossing interpolation.
+constexpr uint8_t kVoltageFracBits = 2;
+constexpr int16_t kVoltageScale = 1 << kVoltageFracBits;
+constexpr uint16_t kAdcBiasScaled = 2046;       // 511.5 counts x 4: the 2.5 V bias, until measured
+
+// ---------------------------------------------------------------- mains, zero crossing
+constexpr uint8_t kMinMainsHz = 45;
+constexpr uint8_t kMaxMainsHz = 65;
+constexpr uint8_t kMainsHzSplit = 55;           // below: 50 Hz grid, above: 60 Hz grid
+constexpr uint8_t kCyclesPerFrame50Hz = 50;
+constexpr uint8_t kCyclesPerFrame60Hz = 60;
+constexpr uint16_t kMinPeriodTicks = kTicksPerSecond / kMaxMainsHz;        // 30769
+constexpr uint16_t kMaxPeriodTicks = kTicksPerSecond / kMinMainsHz;        // 44444
+constexpr uint16_t kMinHalfPeriodTicks = kMinPeriodTicks / 2;
+constexpr uint16_t kMaxHalfPeriodTicks = kMaxPeriodTicks / 2;
+// A crossing is accepted ~40..60 % of a period after the previous one of the other sign:
+// within +-3/16 (18.75 %) of the expected half-period (sixteenths: shifts only in the ISR).
+constexpr uint8_t kHalfWindowTolerance16ths = 3;
+// Hysteresis: a positive-going crossing only counts after the voltage was below -kZcArmVolts
+// since the last crossing (and the opposite for a negative-going one); rejects noise at zero.
+constexpr float kZcArmVolts = 40.0f;
+constexpr int16_t kZcArmScaled = int16_t(kZcArmVolts / kVoltsPerCount * kVoltageScale + 0.5f);
+constexpr uint8_t kMaxMissedHalfCycles = 2;     // then: lost, gate off, nothing scheduled
+constexpr float kMainsPresentVrms = 60.0f;      // below: NO_MAINS
+// While no valid crossing exists, "cycles" are fixed windows of this many pairs (~20 ms),
+// so that frames keep a 1 s cadence (50 windows).
+constexpr uint16_t kUnlockedWindowPairs = 192;
+constexpr uint16_t kMaxCyclePairs = 255;        // a cycle is forced to end after this many pairs
+
+// ---------------------------------------------------------------- channel 1 (gate)
+constexpr float kCh1HeaterWatts = 2000.0f;      // resistive heater behind the SSR on D2
+constexpr float kMinFiredFraction = 0.01f;      // smallest power fraction fired (sets MPC)
+constexpr float kMinRoutableWatts = kCh1HeaterWatts * kMinFiredFraction;  // MPC: 20 W
+constexpr uint16_t kGatePulseTicks = 200 * 2;   // 200 us gate pulse
+// Earliest gate edge after the zero crossing. Must exceed the worst crossing detection
+// latency (one V-sample spacing + the conversion + one more conversion, the gate being armed
+// from the next ISR, + the ISRs) so that every pulse is timed from the measured crossing;
+// at 450 us (46 V at 50 Hz) 99.94 % of the power is still available (99.9 % at 60 Hz).
+constexpr uint16_t kMinDelayTicks = 450 * 2;
+constexpr uint16_t kEndMarginTicks = 300 * 2;   // gate LOW this long before the next crossing
+// Cycles from the Timer1 compare match to the port write in the compare ISR (measured on the
+// disassembly: vector jump + prologue): the compare is scheduled this much earlier.
+constexpr uint16_t kGateIsrLatencyTicks = 3;
+constexpr uint16_t kScheduleMinLeadTicks = 16;  // a compare closer than this is never armed
+constexpr uint16_t kScheduleMaxLeadTicks = 46000; // farther: treated as already in the past
+// After a clipped sample, firing stays inhibited for the rest of that cycle and the next one.
+constexpr uint8_t kClipInhibitCycles = 1;
+
+// ---------------------------------------------------------------- regulator (channel 1)
+constexpr float kRegulatorGain = 0.5f;          // demand_W += gain * (export_W - target_W) per cycle
+constexpr float kExportTargetWatts = 5.0f;      // small export kept on purpose: no router import
+constexpr float kBucketCapacityJoules = 1000.0f;// EIB = demand / heater * capacity
+constexpr float kSaturatedFraction = 0.98f;     // demand >= 98 % of heater: channel 1 saturated
+
+// ---------------------------------------------------------------- channel 2 ratio (VO2)
+constexpr float kCh2Watts = 1000.0f;            // rating of the Wi-Fi channel-2 load
+constexpr float kCh2Gain = 0.6f;                // share of the measured excess taken per second
+constexpr uint8_t kVo2Max = 100;
+// VO2 is computed from the export over the last cycles of each second only: the client applies a
+// new VO2 a fraction of a second after the frame, and a whole-second mean would still carry the old
+// value (an integrator behind a delay: overshoot, then import while channel 1 cannot absorb it).
+constexpr uint8_t kVo2TailCycles = 20;  // 0.4 s at 50 Hz
+// VO2 is handed back to channel 1 only while channel 1 holds the export within this band of its
+// target over the second, and while channel 1 is known to absorb power (see below).
+constexpr float kCh2GiveBackBandWatts = 20.0f;
+
+// ---------------------------------------------------------------- channel-1 absorption detector
+// Does the heater draw what is fired (thermostat closed) or nothing (thermostat open)? Per valid
+// cycle: the change of the measured import against the change of the power commanded; least-squares
+// slope over a window (1 = absorbing, 0 = draws nothing). See AbsorptionDetector in regulator.h.
+constexpr uint8_t kAbsorbWindowCycles = 25;     // one verdict per 0.5 s window at most
+constexpr float kAbsorbMinSwingWatts = 120.0f;  // verdict only if sum(delta_d^2) >= this^2
+constexpr float kAbsorbSlopeThreshold = 0.5f;   // slope above: absorbing (a heater off by +-50 % too)
+constexpr float kAbsorbSignificanceZ = 3.0f;    // a verdict needs the slope this many sigmas off 0.5
+constexpr float kAbsorbMaxSlope = 1.5f;         // import change a heater can explain, per W commanded
+constexpr float kAbsorbNoiseWatts = 50.0f;      // beyond that +- this: a house change, clipped
+// While channel 1 is judged "not absorbing", idle (demand below the probe) and VO2 holds surplus,
+// its demand is raised to the probe power once per interval: a closed thermostat then shows up in
+// the measured import (a few cycles of <= 200 W import, once); an open one draws nothing.
+constexpr float kCh1ProbeWatts = 200.0f;
+constexpr uint16_t kCh1ProbeIntervalCycles = 500;  // 10 s at 50 Hz
+
+// ---------------------------------------------------------------- frame, serial, watchdog
+constexpr uint8_t kTxBufferSize = 144;  // a frame is ~106 chars; room for diagnostic keys
+constexpr uint8_t kFrameMaxLength = 12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 7;  // see frame.h
+constexpr uint16_t kWatchdogResetFlagSeconds = 60;  // STA WATCHDOG_RESET shown this long after boot
+constexpr uint16_t kWatchdogTimeoutMs = 2000;
+
+// ---------------------------------------------------------------- consistency checks
+constexpr uint32_t pairsPerCycle(uint32_t hz) { return kTicksPerSecond / hz / kTicksPerPair; }
+static_assert(kCpuCyclesPerConversion % kTimer1Prescaler == 0, "sample instants on whole Timer1 ticks");
+static_assert(pairsPerCycle(50) >= 150 && pairsPerCycle(60) >= 150, ">= 150 V/I pairs per cycle");
+static_assert(pairsPerCycle(kMinMainsHz) <= kMaxCyclePairs, "a 45 Hz cycle fits the pair counter");
+static_assert(uint32_t(kMaxPeriodTicks) < 65536UL, "a mains period fits 16-bit tick arithmetic");
+static_assert(kTicksPerSecond / kMaxMainsHz == kMinPeriodTicks, "period bounds");
+static_assert(kUnlockedWindowPairs <= kMaxCyclePairs, "unlocked window fits the pair counter");
+static_assert(kMinDelayTicks > kTicksPerPair + 2 * kTicksPerConversion + 2 * 52 * 2,
+              "min delay covers the crossing detection latency (+ two ISRs of 52 us at most)");
+static_assert(kMinDelayTicks + kGatePulseTicks + kEndMarginTicks < kMinHalfPeriodTicks,
+              "pulse + margins fit inside the shortest half-cycle");
+static_assert(kGatePulseTicks >= 150 * 2 && kGatePulseTicks <= 200 * 2, "gate pulse 150-200 us");
+static_assert(kHalfWindowTolerance16ths >= 2 && kHalfWindowTolerance16ths <= 4, "40-60 % window");
+// The farthest compare is armed at a pulse end for the next half-cycle: less than a period ahead.
+// A late one (a few ms at most) wraps to near 65536: both stay apart.
+static_assert(kMaxPeriodTicks < kScheduleMaxLeadTicks && kScheduleMaxLeadTicks < 65536UL - 8000UL,
+              "schedule horizon");
+static_assert(kZcArmScaled > 0 && kZcArmScaled < 300 * kVoltageScale, "arming threshold");
+static_assert(kRegulatorGain > 0.0f && kRegulatorGain < 1.0f, "integral gain: stable for 0 < g < 1");
+static_assert(kCh2Gain > 0.0f && kCh2Gain < 1.0f, "channel-2 gain must not overshoot");
+static_assert(kVo2TailCycles >= 5 && kVo2TailCycles <= kCyclesPerFrame50Hz, "VO2 export window");
+static_assert(kExportTargetWatts >= 0.0f && kExportTargetWatts < kMinRoutableWatts, "export target");
+static_assert(kMinFiredFraction > 0.0f && kMinFiredFraction < 0.1f, "min fired fraction");
+static_assert(kBucketCapacityJoules > 0.0f && kCh1HeaterWatts > 0.0f && kCh2Watts > 0.0f, "ratings");
+static_assert(kSaturatedFraction > 0.5f && kSaturatedFraction < 1.0f, "saturation threshold");
+static_assert(kAbsorbWindowCycles >= 5 && kAbsorbSlopeThreshold > 0.2f && kAbsorbSlopeThreshold < 0.8f,
+              "absorption detector");
+// A probe step is seen as two half steps (half-cycle pairing): sum(delta_d^2) = probe^2 / 2.
+static_assert(kCh1ProbeWatts >= 2.0f * kMinRoutableWatts &&
+              kCh1ProbeWatts * kCh1ProbeWatts / 2.0f >= kAbsorbMinSwingWatts * kAbsorbMinSwingWatts &&
+              kCh1ProbeWatts < kCh1HeaterWatts, "probe: fires, and alone gives a verdict");
+static_assert(kFrameMaxLength < kTxBufferSize, "the TX buffer holds a whole frame");
+static_assert(kAdcBiasScaled == (kAdcMaxCount * kVoltageScale) / 2, "bias = mid-scale");
+
+}  // namespace cfg

@@ -1,0 +1,200 @@
+// loop()-side orchestration, hardware-free: per mains cycle it turns the ISR's sums into a
+// measurement, runs the channel-1 regulator, computes the firing delay for the next half-cycles,
+// accumulates the frame averages and, once per second, updates VO2 and builds the frame.
+// It also feeds the channel-1 absorption detector (regulator.h) with the power commanded over each
+// cycle and the import measured, and probes an idle channel 1 judged "not absorbing".
+#pragma once
+#include <stdint.h>
+#include "config.h"
+#include "cycle_sums.h"
+#include "frame.h"
+#include "phase_curve.h"
+#include "power_meter.h"
+#include "regulator.h"
+
+enum StatusBits : uint8_t {
+  kStatusNoMains = 1,
+  kStatusNoZeroCross = 2,
+  kStatusAdcClipped = 4,
+  kStatusCh1Saturated = 8,
+  kStatusWatchdogReset = 16,
+};
+
+struct GateCommand {
+  bool fire;
+  uint16_t delay_ticks;  // from the zero crossing; meaningful when fire
+};
+
+// Delay for a power fraction, clamped so the pulse never straddles the next crossing.
+inline uint16_t clamp_delay_ticks(uint16_t delay, uint16_t half_period_ticks) {
+  const uint16_t latest = uint16_t(half_period_ticks - cfg::kGatePulseTicks - cfg::kEndMarginTicks);
+  if (delay < cfg::kMinDelayTicks) return cfg::kMinDelayTicks;
+  return delay > latest ? latest : delay;
+}
+
+#ifdef PV_DIAGNOSTICS
+void add_diagnostics(FrameBuilder& frame);
+#endif
+
+class RouterController {
+ public:
+  explicit RouterController(const RegulatorParams& params = RegulatorParams(),
+                            const Ch2Params& ch2 = Ch2Params())
+      : ch1_(params), ch2_(ch2) {}
+
+  void set_watchdog_reset(bool was_watchdog_reset) { watchdog_reset_ = was_watchdog_reset; }
+
+  GateCommand on_cycle(const CycleSums& sums) {
+    const CycleMeasurement m = measure_cycle(sums);
+    if (sums.pairs >= kMinPairsForOffset) voltage_offset_scaled_ = m.voltage_offset_scaled;
+
+    uint8_t status = 0;
+    if (m.vrms < cfg::kMainsPresentVrms) status |= kStatusNoMains;
+    else if (sums.flags & kCycleNoCrossing) status |= kStatusNoZeroCross;
+    if (sums.flags & kCycleClipped) status |= kStatusAdcClipped;
+
+    const bool period_ok = sums.period_ticks >= cfg::kMinPeriodTicks && sums.period_ticks <= cfg::kMaxPeriodTicks;
+    if (period_ok) half_period_ticks_ = uint16_t(sums.period_ticks / 2);
+
+    // The command computed after cycle k-1 fires from the second half of cycle k: this cycle
+    // carried half of the one before it and half of the last one.
+    if (status == 0) absorption_.add(0.5f * (commanded_watts_[0] + commanded_watts_[1]), m.import_watts);
+    else absorption_.skip();
+
+    if (status & (kStatusNoMains | kStatusNoZeroCross)) ch1_.reset();
+    else if (status & kStatusAdcClipped) ch1_.hold_off();
+    else ch1_.update(-m.import_watts);
+
+    if (probe_cycles_ < cfg::kCh1ProbeIntervalCycles) ++probe_cycles_;
+    if (status == 0 && !absorption_.absorbing() && ch2_.value() > 0 && m.import_watts <= 0.0f &&
+        ch1_.demand_watts() < cfg::kCh1ProbeWatts && probe_cycles_ >= cfg::kCh1ProbeIntervalCycles) {
+      ch1_.probe(cfg::kCh1ProbeWatts);  // a closed thermostat would now show in the import
+      probe_cycles_ = 0;
+    }
+
+    GateCommand command = {false, half_period_ticks_};
+    if (ch1_.firing() && period_ok && status == 0) {
+      const float fraction = ch1_.fired_fraction();
+      const uint16_t fraction_q16 = uint16_t(fraction >= 1.0f ? phase::kFullFraction
+                                                               : fraction * float(phase::kFullFraction) + 0.5f);
+      command.fire = true;
+      command.delay_ticks = clamp_delay_ticks(phase::fraction_to_delay_ticks(fraction_q16, half_period_ticks_),
+                                              half_period_ticks_);
+    }
+
+    commanded_watts_[0] = commanded_watts_[1];
+    commanded_watts_[1] = command.fire ? ch1_.fired_fraction() * ch1_.params().heater_watts : 0.0f;
+
+    accumulate(sums, m, status, command, period_ok);
+    return command;
+  }
+
+  uint16_t voltage_offset_scaled() const { return voltage_offset_scaled_; }
+  bool frame_ready() const { return frame_ready_; }
+  void frame_taken() { frame_ready_ = false; }
+  const FrameBuilder& frame() const { return frame_; }
+  const Ch1Regulator& ch1() const { return ch1_; }
+  const AbsorptionDetector& absorption() const { return absorption_; }
+  uint8_t vo2() const { return ch2_.value(); }
+
+ private:
+  static constexpr uint16_t kMinPairsForOffset = 100;
+
+  struct FrameAverages {
+    uint8_t cycles;
+    uint8_t frequency_cycles;
+    bool saturated_all;
+    bool absorbing_all;      // judged absorbing in every cycle of the second
+    bool not_absorbing_all;  // judged drawing nothing in every (valid) cycle of the second
+    uint8_t status;
+    float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms, demand_watts;
+    // Over the whole cycles only (both ends measured crossings): a partial cycle at start-up or
+    // after a cut would bias the means of v^2 and v*i.
+    float export_watts_whole, vrms_whole;
+    // Whole cycles among the last kVo2TailCycles of the second: VO2's export.
+    uint8_t tail_cycles;
+    float export_watts_tail;
+  };
+
+  void accumulate(const CycleSums& sums, const CycleMeasurement& m, uint8_t status,
+                  const GateCommand& command, bool period_ok) {
+    FrameAverages& a = averages_;
+    const bool first = a.cycles == 0;
+    ++a.cycles;
+    a.status |= status;
+    a.saturated_all = (first || a.saturated_all) && ch1_.saturated() && status == 0;
+    a.absorbing_all = (first || a.absorbing_all) && absorption_.absorbing();
+    a.not_absorbing_all = (first || a.not_absorbing_all) && !absorption_.absorbing() && status == 0;
+    a.bucket_joules += ch1_.bucket_joules();
+    a.export_watts += -m.import_watts;
+    a.routed_percent += ch1_.fired_fraction() * 100.0f;
+    a.delay_us += float(command.delay_ticks) / float(cfg::kTicksPerSecond / 1000000UL);
+    a.vrms += m.vrms;
+    a.demand_watts += ch1_.demand_watts();
+    last_pairs_ = sums.pairs;
+    if (period_ok) {
+      ++a.frequency_cycles;
+      a.export_watts_whole += -m.import_watts;
+      a.vrms_whole += m.vrms;
+      if (a.cycles + cfg::kVo2TailCycles > cycles_per_frame_) {
+        ++a.tail_cycles;
+        a.export_watts_tail += -m.import_watts;
+      }
+      const float hz = period_to_hz(sums.period_ticks);
+      a.frequency_hz += hz;
+      cycles_per_frame_ = hz >= cfg::kMainsHzSplit ? cfg::kCyclesPerFrame60Hz : cfg::kCyclesPerFrame50Hz;
+    } else if (status & (kStatusNoMains | kStatusNoZeroCross)) {
+      cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;  // fixed ~20 ms windows: 1 s
+    }
+    if (a.cycles >= cycles_per_frame_) finish_second();
+  }
+
+  void finish_second() {
+    FrameAverages& a = averages_;
+    const float n = float(a.cycles);
+    const float whole = float(a.frequency_cycles);
+    const float export_avg = whole > 0.0f ? a.export_watts_whole / whole : a.export_watts / n;
+    const float vrms_avg = whole > 0.0f ? a.vrms_whole / whole : a.vrms / n;
+    // Channel 1 at full power or drawing nothing (thermostat open) all second: VO2 takes the surplus.
+    const bool ch1_full = a.saturated_all || a.not_absorbing_all;
+    const float export_tail = a.tail_cycles ? a.export_watts_tail / float(a.tail_cycles) : export_avg;
+    ch2_.update(export_tail, a.demand_watts / n, ch1_full, a.absorbing_all);
+    uint8_t status = a.status;
+    if (ch1_full) status |= kStatusCh1Saturated;
+    if (watchdog_reset_ && seconds_ < cfg::kWatchdogResetFlagSeconds) status |= kStatusWatchdogReset;
+    if (seconds_ < 0xFFFF) ++seconds_;
+
+    frame_.begin();
+    frame_.add_fixed("EIB", to_fixed(a.bucket_joules / n, 2), 2);
+    frame_.add_fixed("REE", to_fixed(export_avg, 2), 2);
+    frame_.add_fixed("MPC", to_fixed(cfg::kMinRoutableWatts, 2), 2);
+    frame_.add_fixed("POR", to_fixed(a.routed_percent / n, 2), 2);
+    frame_.add_integer("FID", to_fixed(a.delay_us / n, 0));
+    frame_.add_integer("SPL", last_pairs_);
+    frame_.add_integer("VO2", ch2_.value());
+    frame_.add_fixed("FRQ", a.frequency_cycles ? to_fixed(a.frequency_hz / float(a.frequency_cycles), 2) : 0, 2);
+    frame_.add_fixed("VRM", to_fixed(vrms_avg, 1), 1);
+    frame_.add_integer("STA", status);
+#ifdef PV_DIAGNOSTICS
+    add_diagnostics(frame_);  // defined by the sketch: extra keys, ignored by the gateway
+#endif
+    frame_.finish();
+    frame_ready_ = true;
+    averages_ = FrameAverages();
+  }
+
+  Ch1Regulator ch1_;
+  Ch2Ratio ch2_;
+  AbsorptionDetector absorption_;
+  float commanded_watts_[2] = {0.0f, 0.0f};  // channel-1 power commanded after cycles k-2, k-1
+  uint16_t probe_cycles_ = 0;                // cycles since the last absorption probe
+  FrameBuilder frame_;
+  FrameAverages averages_ = FrameAverages();
+  uint16_t voltage_offset_scaled_ = cfg::kAdcBiasScaled;
+  uint16_t half_period_ticks_ = uint16_t(cfg::kTicksPerSecond / cfg::kCyclesPerFrame50Hz / 2);
+  uint16_t last_pairs_ = 0;
+  uint16_t seconds_ = 0;
+  uint8_t cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;
+  bool frame_ready_ = false;
+  bool watchdog_reset_ = false;
+};

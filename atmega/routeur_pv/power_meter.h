@@ -1,0 +1,35 @@
+// Per-cycle measurements from the raw ISR sums (loop() context, float once per cycle).
+// DC offsets are removed with the cycle's own means: P = mean(v*i) - mean(v)*mean(i) is the
+// covariance of the centred signals, so neither bias drift nor the 2.5 V bias error matters
+// (the error is the product of the DC estimate errors, both ~0 over a whole mains period).
+#pragma once
+#include <math.h>
+#include <stdint.h>
+#include "config.h"
+#include "cycle_sums.h"
+
+struct CycleMeasurement {
+  float import_watts;              // real power at the grid connection, positive = import
+  float vrms;                      // mains RMS voltage
+  uint16_t voltage_offset_scaled;  // mean voltage sample, counts x cfg::kVoltageScale
+};
+
+inline CycleMeasurement measure_cycle(const CycleSums& s) {
+  CycleMeasurement m = {0.0f, 0.0f, cfg::kAdcBiasScaled};
+  if (s.pairs == 0) return m;
+  const float n = float(s.pairs);
+  const float mean_vmid = float(sum_vmid(s)) / n;
+  const float mean_i = float(s.sum_i) / n;
+  // (V(k-1)+V(k+1)) is twice the voltage at the current sample: halve the covariance.
+  const float covariance_vi = (float(s.sum_vmid_i) / n - mean_vmid * mean_i) * 0.5f;
+  m.import_watts = covariance_vi * cfg::kWattsPerCount2;
+  const float mean_v = float(s.sum_v) / n;
+  const float variance_v = float(s.sum_vv) / n - mean_v * mean_v;
+  m.vrms = variance_v > 0.0f ? sqrtf(variance_v) * cfg::kVoltsPerCount : 0.0f;
+  m.voltage_offset_scaled = uint16_t((s.sum_v * uint32_t(cfg::kVoltageScale) + s.pairs / 2) / s.pairs);
+  return m;
+}
+
+inline float period_to_hz(uint16_t period_ticks) {
+  return period_ticks ? float(cfg::kTicksPerSecond) / float(period_ticks) : 0.0f;
+}

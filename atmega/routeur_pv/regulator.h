@@ -1,0 +1,197 @@
+// Channel-1 energy-bucket regulator and channel-2 ratio (loop() context).
+//
+// Channel 1, once per mains cycle: integral action on the measured grid power.
+//   demand_W += gain * (export_W - target_W), clamped to [0, heater_W].
+// The demand is applied from the next half-cycle (one cycle of delay); with the half-cycle
+// pairing of the measurement the loop is  z^2 - (1 - g/2) z + g/2 = 0: for g = 0.5 both roots have
+// |z| = 0.5, so an error halves every cycle (test_regulator.cpp checks it on a model).
+// The "bucket" EIB is that demand expressed as energy: EIB = demand / heater * capacity (J).
+// Bucket-charging cancellation: while channel 1 is off and the surplus is below MPC (the heater's
+// power at the smallest fraction fired), the demand is held at 0; a demand below MPC fires nothing.
+//
+// Channel-1 absorption (AbsorptionDetector): with a working heater the measured import follows the
+// power commanded (b = import - d_applied does not depend on d); with its thermostat open it does
+// not (b moves by -delta_d). Per valid cycle the detector adds delta_d and delta_import of
+// consecutive cycles; over a window where d moved enough it takes the least-squares slope
+// sum(dd * dp) / sum(dd^2): ~1 absorbing, ~0 drawing nothing. Differences remove the house
+// baseline; a house step is uncorrelated with delta_d of the same cycle (d applied in a cycle was
+// computed from earlier cycles only), so it adds noise, not bias. A heater can only explain a change
+// of import between 0 and max_slope * delta_d: beyond that (+- a noise allowance) the change is the
+// house's (a load switched, the thermostat itself switching) and is clipped, so one big house step
+// does not drown a window. The verdict changes only when the
+// slope is significantly away from the threshold: (slope - threshold)^2 * sum(dd^2) >= z^2 * s^2,
+// s^2 the residual variance of the window (house noise, a load switched during the window...);
+// otherwise (d did not move enough, or too noisy) the previous verdict stands.
+//
+// Channel 2 (VO2, percent of its rating), once per second from 1-second averages:
+//  - import:                       VO2 -= 100 * import / ch2_W            (fast)
+//  - channel 1 saturated, or not absorbing, all along ("saturated" below):
+//                                   VO2 += g2 * 100 * export / ch2_W
+//  - channel 1 has headroom, was judged absorbing all second and holds the export near its target
+//    (a heater whose thermostat opened draws nothing: it must not get the surplus back):
+//                                   VO2 -= g2 * 100 * headroom / ch2_W     (surplus back to ch1)
+#pragma once
+#include <math.h>
+#include <stdint.h>
+#include "config.h"
+
+struct RegulatorParams {
+  float heater_watts = cfg::kCh1HeaterWatts;
+  float gain = cfg::kRegulatorGain;
+  float export_target_watts = cfg::kExportTargetWatts;
+  float min_routable_watts = cfg::kMinRoutableWatts;
+  float bucket_capacity_joules = cfg::kBucketCapacityJoules;
+  float saturated_fraction = cfg::kSaturatedFraction;
+};
+
+class Ch1Regulator {
+ public:
+  explicit Ch1Regulator(const RegulatorParams& params = RegulatorParams()) : p_(params) {}
+
+  // One valid mains cycle measured: export_watts > 0 is surplus.
+  void update(float export_watts) {
+    if (!firing_ && export_watts < p_.min_routable_watts) {
+      demand_watts_ = 0.0f;  // cancellation: the surplus could not pay for the smallest firing
+      return;
+    }
+    demand_watts_ += p_.gain * (export_watts - p_.export_target_watts);
+    if (demand_watts_ < 0.0f) demand_watts_ = 0.0f;
+    if (demand_watts_ > p_.heater_watts) demand_watts_ = p_.heater_watts;
+    firing_ = demand_watts_ >= p_.min_routable_watts;
+  }
+  // Absorption probe: raise an idle demand to `watts` (it fires from the next half-cycle).
+  void probe(float watts) {
+    if (demand_watts_ < watts) demand_watts_ = watts > p_.heater_watts ? p_.heater_watts : watts;
+    firing_ = demand_watts_ >= p_.min_routable_watts;
+  }
+  // Measurement unusable (clipped): fire nothing this time, keep the integral.
+  void hold_off() { firing_ = false; }
+  // No mains / no crossing: start again from zero.
+  void reset() { demand_watts_ = 0.0f; firing_ = false; }
+
+  bool firing() const { return firing_; }
+  float demand_watts() const { return demand_watts_; }
+  float fired_fraction() const { return firing_ ? demand_watts_ / p_.heater_watts : 0.0f; }
+  float bucket_joules() const { return demand_watts_ / p_.heater_watts * p_.bucket_capacity_joules; }
+  bool saturated() const { return demand_watts_ >= p_.saturated_fraction * p_.heater_watts; }
+  const RegulatorParams& params() const { return p_; }
+
+ private:
+  RegulatorParams p_;
+  float demand_watts_ = 0.0f;
+  bool firing_ = false;
+};
+
+struct AbsorptionParams {
+  uint8_t window_cycles = cfg::kAbsorbWindowCycles;
+  float min_swing_watts = cfg::kAbsorbMinSwingWatts;
+  float slope_threshold = cfg::kAbsorbSlopeThreshold;
+  float significance_z = cfg::kAbsorbSignificanceZ;
+  float max_slope = cfg::kAbsorbMaxSlope;
+  float noise_watts = cfg::kAbsorbNoiseWatts;
+};
+
+class AbsorptionDetector {
+ public:
+  explicit AbsorptionDetector(const AbsorptionParams& params = AbsorptionParams()) : p_(params) {}
+
+  // One valid cycle: applied_watts = channel-1 power commanded over that cycle (0 when not fired),
+  // import_watts = measured grid import of that cycle.
+  void add(float applied_watts, float import_watts) {
+    if (have_previous_) {
+      const float dd = applied_watts - previous_applied_;
+      const float explained = p_.max_slope * dd;
+      float dp = import_watts - previous_import_;
+      const float low = (explained < 0.0f ? explained : 0.0f) - p_.noise_watts;
+      const float high = (explained > 0.0f ? explained : 0.0f) + p_.noise_watts;
+      if (dp < low) dp = low;
+      if (dp > high) dp = high;
+      sum_dd2_ += dd * dd;
+      sum_dd_dp_ += dd * dp;
+      sum_dp2_ += dp * dp;
+      ++differences_;
+    }
+    previous_applied_ = applied_watts;
+    previous_import_ = import_watts;
+    have_previous_ = true;
+    if (++cycles_ >= p_.window_cycles) conclude();
+  }
+  // Unusable cycle (clipped, no mains): no difference is taken across it.
+  void skip() { have_previous_ = false; }
+
+  // Verdict: true (the default, before any evidence) = channel 1 draws what it is fired.
+  bool absorbing() const { return absorbing_; }
+  float last_slope() const { return slope_; }
+  uint16_t verdicts() const { return verdicts_; }
+
+ private:
+  void conclude() {
+    if (sum_dd2_ >= p_.min_swing_watts * p_.min_swing_watts && differences_ >= 2) {
+      const float slope = sum_dd_dp_ / sum_dd2_;
+      float residual = sum_dp2_ - slope * sum_dd_dp_;  // sum of squared residuals
+      if (residual < 0.0f) residual = 0.0f;
+      const float variance = residual / float(differences_ - 1);
+      const float margin = slope - p_.slope_threshold;
+      if (margin * margin * sum_dd2_ >= p_.significance_z * p_.significance_z * variance) {
+        slope_ = slope;
+        absorbing_ = margin >= 0.0f;
+        if (verdicts_ < 0xFFFF) ++verdicts_;
+      }
+    }  // else: d did not move enough (or too noisy): the previous verdict stands
+    sum_dd2_ = 0.0f;
+    sum_dd_dp_ = 0.0f;
+    sum_dp2_ = 0.0f;
+    differences_ = 0;
+    cycles_ = 0;
+  }
+
+  AbsorptionParams p_;
+  float previous_applied_ = 0.0f, previous_import_ = 0.0f;
+  float sum_dd2_ = 0.0f, sum_dd_dp_ = 0.0f, sum_dp2_ = 0.0f;
+  float slope_ = 1.0f;
+  uint16_t verdicts_ = 0;
+  uint8_t cycles_ = 0, differences_ = 0;
+  bool have_previous_ = false;
+  bool absorbing_ = true;
+};
+
+struct Ch2Params {
+  float ch2_watts = cfg::kCh2Watts;
+  float gain = cfg::kCh2Gain;
+  float heater_watts = cfg::kCh1HeaterWatts;
+  float export_target_watts = cfg::kExportTargetWatts;
+  float give_back_band_watts = cfg::kCh2GiveBackBandWatts;
+};
+
+class Ch2Ratio {
+ public:
+  explicit Ch2Ratio(const Ch2Params& params = Ch2Params()) : p_(params) {}
+
+  // export_avg_watts, ch1_demand_avg_watts: 1-second averages; ch1_saturated_all_second: saturated
+  // or not absorbing all second; ch1_absorbing_all_second: judged absorbing all second (the
+  // surplus may go back to channel 1).
+  uint8_t update(float export_avg_watts, float ch1_demand_avg_watts, bool ch1_saturated_all_second,
+                 bool ch1_absorbing_all_second = true) {
+    const float percent_per_watt = 100.0f / p_.ch2_watts;
+    float change = 0.0f;
+    if (export_avg_watts < 0.0f) {
+      change = export_avg_watts * percent_per_watt;  // import: remove it all at once
+    } else if (ch1_saturated_all_second) {
+      change = p_.gain * export_avg_watts * percent_per_watt;
+    } else if (vo2_ > 0 && ch1_absorbing_all_second &&
+               fabsf(export_avg_watts - p_.export_target_watts) <= p_.give_back_band_watts) {
+      const float headroom = p_.heater_watts - ch1_demand_avg_watts;
+      change = -p_.gain * (headroom > 0.0f ? headroom : 0.0f) * percent_per_watt;
+    }
+    float next = float(vo2_) + change;
+    if (next < 0.0f) next = 0.0f;
+    if (next > float(cfg::kVo2Max)) next = float(cfg::kVo2Max);
+    vo2_ = uint8_t(lroundf(next));
+    return vo2_;
+  }
+  uint8_t value() const { return vo2_; }
+
+ private:
+  Ch2Params p_;
+  uint8_t vo2_ = 0;
+};

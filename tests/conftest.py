@@ -1,0 +1,40 @@
+"""Shared fixtures: paths, and running the real ATmega firmware in the simulator."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from simrun import run_simulation, write_scenario  # noqa: E402
+
+ATMEGA_ELF = ROOT / "atmega" / "build" / "routeur_pv.elf"
+
+
+@pytest.fixture(scope="session")
+def atmega_elf() -> Path:
+    """The real firmware, built as `make -C atmega` builds it."""
+    subprocess.run(["make", "-s", "-C", str(ROOT / "atmega")], check=True)
+    subprocess.run(["make", "-s", "-C", str(ROOT / "sim")], check=True)
+    assert ATMEGA_ELF.exists()
+    return ATMEGA_ELF
+
+
+@pytest.fixture(scope="session")
+def simulate(atmega_elf, tmp_path_factory):
+    """simulate(rows, seconds=..., **options) -> summary dict, cached per session."""
+    cache: dict = {}
+    workdir = tmp_path_factory.mktemp("sim")
+
+    def run(rows, seconds=None, **options):
+        key = json.dumps([rows, seconds, options], sort_keys=True)
+        if key not in cache:
+            scenario = write_scenario(workdir / f"scenario{len(cache)}.csv", rows)
+            cache[key] = run_simulation(atmega_elf, scenario, seconds=seconds,
+                                        summary=workdir / f"summary{len(cache)}.json", **options)
+        return cache[key]
+
+    return run

@@ -1,0 +1,60 @@
+"""Run sim/pvsim from Python and compute the figures tests and benchmarks share."""
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PVSIM = ROOT / "sim" / "pvsim"
+SCENARIO_COLUMNS = ("t_s", "pv_w", "house_w", "ch1_w", "ch2_w", "mains_v")
+
+
+def write_scenario(path: Path, rows) -> Path:
+    """rows: list of dicts with keys from SCENARIO_COLUMNS (t_s, pv_w, house_w required)."""
+    columns = [c for c in SCENARIO_COLUMNS if any(c in r for r in rows)]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    return path
+
+
+def run_simulation(elf, scenario, seconds=None, summary=None, **options) -> dict:
+    """Runs the simulator; options map to `--option-name value` (True -> bare flag)."""
+    summary = Path(summary or Path(scenario).with_suffix(".summary.json"))
+    cmd = [str(PVSIM), "--elf", str(elf), "--scenario", str(scenario), "--summary", str(summary)]
+    if seconds is not None:
+        cmd += ["--seconds", str(seconds)]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            cmd.append(flag)
+        elif value is not None and value is not False:
+            cmd += [flag, str(value)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return json.loads(summary.read_text())
+
+
+def cycles_per_second(summary: dict) -> float:
+    """Mains cycles per second of the run (from the per-cycle series)."""
+    return len(summary["grid_w_per_cycle"]) / summary["seconds"]
+
+
+def settling_time_s(summary: dict, step_t: float, band_w: float = 50.0, final_s: float = 3.0) -> float:
+    """Seconds after step_t until the per-cycle grid power stays within band_w of its final mean."""
+    per_cycle = summary["grid_w_per_cycle"]
+    hz = cycles_per_second(summary)
+    step_i = int(round(step_t * hz))
+    final = per_cycle[-int(final_s * hz):]
+    target = sum(final) / len(final)
+    last_out = step_i
+    for i in range(step_i, len(per_cycle)):
+        if abs(per_cycle[i] - target) > band_w:
+            last_out = i + 1
+    return (last_out - step_i) / hz
+
+
+def frame_series(summary: dict, key: str):
+    """Values of one frame field, in order, from the frames received with a good CRC."""
+    return [f["fields"][key] for f in summary["frames"] if f["crc_ok"] and key in f["fields"]]
