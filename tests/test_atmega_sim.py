@@ -3,8 +3,10 @@
 Every figure asserted here is simulated, hence deterministic: samples per cycle, gate error in
 simulated microseconds, grid watts. Thresholds come from issue 2 and ../shared/SEED-FACTS.md.
 """
+import subprocess
+
 import pytest
-from simrun import frame_series, settling_time_s
+from simrun import ROOT, frame_series, run_simulation, settling_time_s, write_scenario
 
 HEATER_W = 2000
 CH2_W = 1000
@@ -150,3 +152,26 @@ def test_clipped_current_is_flagged_and_never_fired_on(simulate):
     summary = simulate(*steady(14000, 500, 8))  # 13.5 kW export clips the current ADC
     assert summary["half_cycles_fired"] == 0
     assert all(s & ADC_CLIPPED for s in frame_series(summary, "STA")[1:])
+
+
+WATCHDOG_RESET = 16
+
+
+def test_a_hung_loop_stops_the_gate_and_the_watchdog_resets_the_chip(atmega_elf, tmp_path_factory):
+    """A test build whose loop() hangs before its 4th frame (PV_TEST_HANG_AFTER_FRAMES=3)."""
+    build = tmp_path_factory.mktemp("hang-build")
+    subprocess.run(["make", "-s", "-C", str(ROOT / "atmega"), f"BUILD={build}",
+                    "EXTRA_FLAGS=-DPV_TEST_HANG_AFTER_FRAMES=3"], check=True, stdout=subprocess.DEVNULL)
+    rows, _ = steady(1300, 500, 12)
+    summary = run_simulation(build / "routeur_pv.elf", write_scenario(build / "steady.csv", rows),
+                             seconds=12, summary=build / "summary.json")
+    frames = [f for f in summary["frames"] if f["crc_ok"]]
+    hang_t = frames[2]["t"] + 1.0  # the 4th frame is never started
+    ch1 = {r["t"]: r["ch1_w"] for r in summary["per_second"]}
+    assert ch1[int(hang_t) + 1] == 0  # the ISRs stop firing once loop() no longer renews the command
+    rebooted = [f for f in frames if f["t"] > hang_t]
+    assert rebooted, "no frame after the watchdog reset"
+    assert rebooted[0]["t"] < hang_t + 2.0 + 1.5  # 2 s watchdog, then the first frame ~1.1 s after reset
+    assert all(f["fields"]["STA"] & WATCHDOG_RESET for f in rebooted)
+    assert not any(f["fields"]["STA"] & WATCHDOG_RESET for f in frames if f["t"] < hang_t)
+    assert summary["frames_bad_crc"] == 0

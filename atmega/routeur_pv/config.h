@@ -87,6 +87,9 @@ constexpr uint16_t kScheduleMinLeadTicks = 16;  // a compare closer than this is
 constexpr uint16_t kScheduleMaxLeadTicks = 46000; // farther: treated as already in the past
 // After a clipped sample, firing stays inhibited for the rest of that cycle and the next one.
 constexpr uint8_t kClipInhibitCycles = 1;
+// loop() renews the gate command every mains cycle (2 half-cycles). If it stops (a hang), the
+// ISRs stop firing after this many half-cycles, long before the watchdog resets the chip.
+constexpr uint8_t kCommandTtlHalfCycles = 6;
 
 // ---------------------------------------------------------------- regulator (channel 1)
 constexpr float kRegulatorGain = 0.5f;          // demand_W += gain * (export_W - target_W) per cycle
@@ -162,5 +165,7 @@ static_assert(kCh1ProbeWatts >= 2.0f * kMinRoutableWatts &&
               kCh1ProbeWatts < kCh1HeaterWatts, "probe: fires, and alone gives a verdict");
 static_assert(kFrameMaxLength < kTxBufferSize, "the TX buffer holds a whole frame");
 static_assert(kAdcBiasScaled == (kAdcMaxCount * kVoltageScale) / 2, "bias = mid-scale");
+static_assert(kCommandTtlHalfCycles >= 4 && uint32_t(kCommandTtlHalfCycles) * 10 < kWatchdogTimeoutMs,
+              "the gate command must outlive one late loop() pass and expire well before the watchdog");
 
 }  // namespace cfg

@@ -132,8 +132,7 @@ class UartSender {
 // loop() -> ISR hand-over of the gate command and the voltage offset.
 inline void publish(bool fire, uint16_t delay_ticks, uint16_t voltage_offset_scaled) {
   GateHal::Critical guard;
-  g_isr.delay_command_ticks = delay_ticks;
-  g_isr.fire_command = fire;
+  set_gate_command(g_isr, fire, delay_ticks);
   g_isr.pipeline.set_voltage_offset_scaled(voltage_offset_scaled);
   if (!fire) GateHal::cancel();
 }

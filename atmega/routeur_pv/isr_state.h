@@ -20,12 +20,20 @@ struct IsrState {
   volatile uint16_t delay_command_ticks = 0;  // loop -> ISR: firing delay for the next half-cycles
   volatile bool fire_command = false;         // loop -> ISR: fire at all
   volatile uint8_t clip_inhibit_cycles = 0;   // cycle ends left before firing is allowed again
+  volatile uint8_t command_ttl_half_cycles = 0;  // half-cycles the loop's command stays valid
 };
+
+// loop() -> ISR, with interrupts off around it: the gate command for the next half-cycles.
+inline void set_gate_command(IsrState& s, bool fire, uint16_t delay_ticks) {
+  s.delay_command_ticks = delay_ticks;
+  s.fire_command = fire;
+  s.command_ttl_half_cycles = cfg::kCommandTtlHalfCycles;
+}
 
 inline bool may_fire(const IsrState& s) {
   const zc::ZeroCrossDetector& detector = s.pipeline.detector();
-  return s.fire_command && s.clip_inhibit_cycles == 0 && detector.stable() &&
-         detector.missed() < cfg::kMaxMissedHalfCycles;
+  return s.fire_command && s.command_ttl_half_cycles > 0 && s.clip_inhibit_cycles == 0 &&
+         detector.stable() && detector.missed() < cfg::kMaxMissedHalfCycles;
 }
 
 // Out of line: the ADC ISR's common path then needs fewer registers saved.
@@ -38,6 +46,7 @@ __attribute__((noinline)) void handle_adc_events(IsrState& s, uint8_t events) {
   }
   if (events & zc::kLost) Hal::cancel();
   if (events & (zc::kPositive | zc::kNegative)) {
+    if (s.command_ttl_half_cycles > 0) s.command_ttl_half_cycles = uint8_t(s.command_ttl_half_cycles - 1);
     if ((events & zc::kPositive) && s.clip_inhibit_cycles > 0 && !(events & kEventClipped))
       s.clip_inhibit_cycles = uint8_t(s.clip_inhibit_cycles - 1);
     const GatePlanner::Plan plan =

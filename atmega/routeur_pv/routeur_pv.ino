@@ -9,6 +9,11 @@
 static RouterController controller;
 static hal::UartSender uart;
 static uint8_t cycles_processed = 0;
+#ifdef PV_TEST_HANG_AFTER_FRAMES
+// Test build only (tests/test_atmega_sim.py): loop() hangs after that many frames, so the
+// simulator shows the gate stopping at once and the watchdog resetting the chip.
+static uint8_t frames_started = 0;
+#endif
 
 void setup() {
   hal::gate_low();
@@ -28,6 +33,9 @@ void loop() {
     const GateCommand command = controller.on_cycle(g_isr.pipeline.completed(cycles_processed));
     hal::publish(command.fire, command.delay_ticks, controller.voltage_offset_scaled());
     if (controller.frame_ready()) {
+#ifdef PV_TEST_HANG_AFTER_FRAMES
+      if (++frames_started > PV_TEST_HANG_AFTER_FRAMES) for (;;) {}
+#endif
       uart.start(controller.frame().text(), controller.frame().length());
       controller.frame_taken();
     }

@@ -26,6 +26,7 @@ struct Bench {
   RouterController controller;
   MainsModel mains;
   uint8_t processed = 0;
+  bool loop_running = true;  // false: loop() hangs, its command is no longer renewed
   int frames = 0;
   char first_frame[160] = {};
   double t = 0.0;
@@ -43,8 +44,7 @@ struct Bench {
       while (processed != isr.pipeline.completed_count()) {
         ++processed;
         const GateCommand g = controller.on_cycle(isr.pipeline.completed(processed));
-        isr.delay_command_ticks = g.delay_ticks;
-        isr.fire_command = g.fire;
+        if (loop_running) set_gate_command(isr, g.fire, g.delay_ticks);
         isr.pipeline.set_voltage_offset_scaled(controller.voltage_offset_scaled());
         if (controller.frame_ready()) {
           if (frames++ == 0) strncpy(first_frame, controller.frame().text(), sizeof first_frame - 1);
@@ -141,4 +141,20 @@ TEST(pipeline_lost_mains_stops_the_gate) {
   CHECK(!may_fire(b.isr));
   b.run(1.5, [](double) { return 0.0; });
   CHECK(b.frames >= 2);  // frames keep coming on the time base
+}
+
+TEST(pipeline_stops_firing_when_loop_stops_renewing_the_command) {
+  Bench b;
+  const MainsModel& m = b.mains;
+  auto export_800 = [&](double t) { return -800.0 / 230.0 * sqrt(2.0) * sin(2.0 * M_PI * m.hz * (t - m.phase_s)); };
+  b.run(1.0, export_800);
+  CHECK(may_fire(b.isr));
+  b.loop_running = false;  // a hang: only the watchdog would end it, 2 s later
+  FakeGate::armed = 0;
+  b.run(0.2, export_800);
+  CHECK(!may_fire(b.isr));
+  CHECK(FakeGate::armed <= cfg::kCommandTtlHalfCycles);
+  b.loop_running = true;
+  b.run(0.1, export_800);
+  CHECK(may_fire(b.isr));
 }
