@@ -1,12 +1,16 @@
 // Host: no pins, no interrupts. The same GateScheduler runs against a simulated mains clock in the
 // main loop; the gate edges it schedules become the power a resistive load_power heater would take,
-// published (average over each second) on the optional simulated power sensor.
+// published (average over each 100 ms) on the optional simulated power sensor.
 #ifdef USE_HOST
 
 #include "pv_client_output.h"
 #include "esphome/core/log.h"
 
 namespace esphome::pv_client {
+
+/// A real dimmer applies a new level within a half-cycle: the simulated power is published often
+/// (5 mains cycles at 50 Hz) so the house model that it feeds sees the change as soon.
+static constexpr uint32_t SIM_POWER_PERIOD_MS = 100;
 
 void PvClientOutput::platform_setup_() {
   MainsSimConfig config;
@@ -16,7 +20,7 @@ void PvClientOutput::platform_setup_() {
   this->sim_.configure(config, now);
   this->sim_mark_halves_ = 0;
   this->sim_energy_mark_j_ = 0.0;
-  this->set_interval("sim_power", 1000, [this]() {
+  this->set_interval("sim_power", SIM_POWER_PERIOD_MS, [this]() {
     // average over the half-cycles completed since the last publication
     const uint64_t halves = this->sim_.get_half_cycles();
     if (halves == this->sim_mark_halves_)
