@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""`make bench`: measures every part, prints the figures and writes bench/results.json.
+
+Wall-clock figures vary with the machine; simulated figures (samples, gate error, grid watts)
+are deterministic. The README's performance section quotes the last run of this script.
+"""
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for folder in ("tools", "tests/gateway", "tests/client"):
+    sys.path.insert(0, str(ROOT / folder))
+
+from avr_usage import avr_usage  # noqa: E402
+from readme_figures import update_readme  # noqa: E402
+from simrun import run_simulation, settling_time_s, write_scenario  # noqa: E402
+
+ELF = ROOT / "atmega" / "build" / "routeur_pv.elf"
+RESULTS = ROOT / "bench" / "results.json"
+
+# Standard scenarios of the ATmega benchmark: (name, rows, seconds, simulator options).
+STEADY = [{"t_s": 0, "pv_w": 1300, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000}]
+STEP = STEADY + [{"t_s": 10, "pv_w": 1300, "house_w": 1100, "ch1_w": 2000, "ch2_w": 1000}]
+SATURATED = [{"t_s": 0, "pv_w": 3100, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000}]
+IMPORT = [{"t_s": 0, "pv_w": 200, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000}]
+ATMEGA_SCENARIOS = [
+    ("steady_800_w_50hz", STEADY, 20, {}),
+    ("steady_800_w_60hz", STEADY, 20, {"mains_hz": 60}),
+    ("step_plus_600_w", STEP, 20, {}),
+    ("saturated_2600_w", SATURATED, 30, {}),
+    ("import_300_w", IMPORT, 27, {}),
+]
+
+
+def rounded(value, digits):
+    return None if value is None else round(value, digits)
+
+
+def bench_atmega(workdir: Path) -> dict:
+    results = {"usage": avr_usage(ELF), "scenarios": {}}
+    for name, rows, seconds, options in ATMEGA_SCENARIOS:
+        scenario = write_scenario(workdir / f"{name}.csv", rows)
+        started = time.monotonic()
+        s = run_simulation(ELF, scenario, seconds=seconds, summary=workdir / f"{name}.json", **options)
+        wall = time.monotonic() - started
+        routed = s["ch1_wh"] + s["ch2_wh"]
+        figures = {
+            "sample_pairs_per_cycle_min": s["sample_pairs_per_cycle"]["min"],
+            "sample_pairs_per_cycle_mean": round(s["sample_pairs_per_cycle"]["mean"], 1),
+            "gate_error_us_mean": rounded(s["gate_error_us"]["mean"], 2),  # None: nothing fired
+            "gate_error_us_max_abs": rounded(s["gate_error_us"]["max_abs"], 2),
+            "half_cycles_fired": s["half_cycles_fired"],
+            "straddles": s["straddles"],
+            "grid_w_mean_last_5s": round(s["grid_w_mean_last"], 2),
+            "import_wh": round(s["import_wh"], 4),
+            "export_wh": round(s["export_wh"], 4),
+            "router_import_wh": round(s["router_import_wh"], 4),
+            "router_import_pct_of_routed": round(100.0 * s["router_import_wh"] / routed, 3) if routed else 0.0,
+            "routed_wh": round(routed, 3),
+            "frames_ok": s["frames_ok"],
+            "frames_bad_crc": s["frames_bad_crc"],
+            "simulated_s_per_wall_s": round(seconds / wall, 2),
+        }
+        if name.startswith("step"):
+            figures["settling_s_within_50_w"] = round(settling_time_s(s, 10.0), 3)
+        results["scenarios"][name] = figures
+    return results
+
+
+def print_section(title: str, data: dict, indent: str = "") -> None:
+    print(f"{indent}{title}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            print_section(key, value, indent + "  ")
+        else:
+            print(f"{indent}  {key:<36} {value}")
+
+
+def bench_gateway(_workdir: Path) -> dict:
+    import bench_gateway as gateway  # tests/gateway/bench_gateway.py
+
+    return gateway.run(frames=1000, fuzz_seconds=60)
+
+
+def bench_client(_workdir: Path) -> dict:
+    import bench_client as client  # tests/client/bench_client.py
+
+    return client.main([])
+
+
+DAY = ROOT / "sim" / "scenarios" / "day.csv"
+DAY_CH2_STEP = (60.0, 70.0)  # the day's step where channel 2 must take 600 W (heater saturated)
+
+
+def ch2_settling_s(records, start: float, end: float, band_w: float = 50.0) -> tuple[float, float]:
+    """Seconds after `start` until channel 2 stays within band_w of its mean over the window's
+    last 3 s, and its peak-to-peak swing over those 3 s (a sustained oscillation shows there)."""
+    window = [r for r in records if start <= r["t"] < end]
+    tail = [r["ch2_w"] for r in window if r["t"] >= end - 3]
+    final = sum(tail) / len(tail)
+    settled_at = start
+    for r in window:
+        if abs(r["ch2_w"] - final) > band_w:
+            settled_at = r["t"] + 1
+    return settled_at - start, max(tail) - min(tail)
+
+
+def bench_system(workdir: Path) -> dict:
+    """The whole chain in real time on the standard day (tools/demo.py, headless)."""
+    import shutil
+    import subprocess
+
+    seconds = 120
+    subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--scenario", str(DAY), "--seconds",
+                    str(seconds), "--out", str(workdir)], check=True, stdout=subprocess.DEVNULL)
+    records = json.loads((workdir / "demo-series.json").read_text())
+    summary = json.loads((workdir / "demo-summary.json").read_text())
+    shutil.copy(workdir / "demo.png", ROOT / "bench" / "day.png")
+    settling, swing = ch2_settling_s(records, *DAY_CH2_STEP)
+    return {"routed_share_of_absorbable_surplus_pct": round(summary["routed_share_pct"], 2),
+            "router_import_pct_of_routed": round(summary["router_import_pct_of_routed"], 3),
+            "channel_2_settling_s": settling,
+            "channel_2_swing_after_settling_w": round(swing, 1),
+            "routed_wh": summary["routed_wh"], "import_wh": summary["import_wh"],
+            "export_wh": summary["export_wh"], "seconds": seconds}
+
+
+SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system}
+
+
+def main() -> int:
+    only = sys.argv[1:] or list(SECTIONS)
+    sections = {name: SECTIONS[name] for name in only}
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, bench in sections.items():
+            results[name] = bench(Path(tmp))
+            print_section(name, results[name])
+    results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    update_readme(results)
+    print(f"wrote {RESULTS.relative_to(ROOT)} and the performance section of README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The documentation's example frames carry the right CRC (users copy them to test their set-up)."""
+import re
+
+import sys
+
+import pytest
+from simrun import ROOT
+
+sys.path.insert(0, str(ROOT / "tests" / "gateway"))
+from gateway_harness import crc8_maxim  # noqa: E402
+
+DOCS = ["README.md", "docs/interfaces.md", "atmega/README.md", "docs/gateway.md"]
+FRAME = re.compile(r"((?:[A-Z0-9]{3}>[-0-9.]+;)+)\$(\d+)")
+
+
+def example_frames():
+    for doc in DOCS:
+        for body, crc in FRAME.findall((ROOT / doc).read_text()):
+            yield pytest.param(body, int(crc), id=f"{doc}:{body[:16]}")
+
+
+@pytest.mark.parametrize("body,crc", list(example_frames()))
+def test_example_frame_crc(body, crc):
+    assert crc8_maxim(body.encode()) == crc
+
+
+def test_the_docs_show_example_frames():
+    bodies = [p.values[0] for p in example_frames()]
+    assert len(bodies) >= 3

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""`make demo`: the three firmwares together, as they run in a house, in real time.
+
+    sim/pvsim --realtime (real ATmega ELF + house model)
+        -> serial bytes over a pty -> host gateway (routeur_pv) -> UDP packet_transport
+        -> host client (pv_client) -> its delivered power, read through the native API with
+           aioesphomeapi -> fed back into the house model as channel 2.
+
+A live view is drawn every second; at the end (or on Ctrl-C) out/demo.png and
+out/demo-summary.json are written. DEMO_SECONDS=N runs headless for N seconds (tests use it).
+Every process started here is stopped on the way out, whatever happens.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from day_report import plot_run, write_summary  # noqa: E402
+from esphome_host import (BUILD, REPO, ApiWatcher, HostFirmware, PtyPair, compile_host,  # noqa: E402
+                          free_udp_port)
+
+ELF = REPO / "atmega" / "build" / "routeur_pv.elf"
+PVSIM = REPO / "sim" / "pvsim"
+DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
+GATEWAY = ("gateway-host.yaml", "routeur-pv-host")
+CLIENT = ("client-host.yaml", "routeur-pv-client-host")
+CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runtime delivers
+
+
+def build_all(log=print) -> tuple[Path, Path]:
+    log("building the ATmega firmware and the simulator ...")
+    for folder in ("atmega", "sim"):
+        subprocess.run(["make", "-s", "-C", str(REPO / folder)], check=True, stdout=subprocess.DEVNULL)
+    programs = []
+    for yaml, node in (GATEWAY, CLIENT):
+        log(f"building the host firmware {yaml} ...")
+        programs.append(compile_host(REPO / yaml, node))
+    return programs[0], programs[1]
+
+
+def scenario_capacity(path: Path):
+    """t -> rated power channels 1 and 2 can absorb at t (step function of the scenario rows)."""
+    with open(path) as f:
+        rows = [r for r in csv.DictReader(line for line in f if not line.startswith("#"))]
+    steps = [(float(r["t_s"]), float(r.get("ch1_w") or 2000) + float(r.get("ch2_w") or 1000)) for r in rows]
+
+    def capacity(t: float) -> float:
+        current = steps[0][1]
+        for start, value in steps:
+            if start <= t:
+                current = value
+        return current
+
+    return capacity
+
+
+class System:
+    """The running chain; stop() ends every process, in reverse order of start."""
+
+    def __init__(self, workdir: Path, scenario: Path, seconds: float | None, mains_hz: int):
+        self.workdir, self.scenario, self.seconds, self.mains_hz = workdir, scenario, seconds, mains_hz
+        self.pty = PtyPair(workdir)
+        self.gateway = self.client = self.sim = None
+        self.fifo_fd = None
+
+    def start(self, gateway_program: Path, client_program: Path) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.pty.start()
+        udp_port = free_udp_port()
+        self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={
+            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port)})
+        self.gateway.env["ROUTEUR_PV_API_PORT"] = str(self.gateway.api_port)
+        self.gateway.start()
+        self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
+            "PV_CLIENT_UDP_PORT": str(udp_port)})
+        self.client.env["PV_CLIENT_API_PORT"] = str(self.client.api_port)
+        self.client.start()
+        fifo = self.workdir / "ch2.fifo"
+        if fifo.exists():
+            fifo.unlink()
+        os.mkfifo(fifo)
+        self.fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: never blocks, never ENXIO
+        cmd = [sys.executable, str(PVSIM), "--elf", str(ELF), "--scenario", str(self.scenario), "--realtime",
+               "--stream", "--uart-out", str(self.pty.b), "--ch2-input", str(fifo),
+               "--mains-hz", str(self.mains_hz), "--summary", str(self.workdir / "sim-summary.json")]
+        if self.seconds:
+            cmd += ["--seconds", str(self.seconds)]
+        self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(self.workdir / "sim.log", "w"),
+                                    text=True, bufsize=1, start_new_session=True)
+
+    def feed_channel_2(self, watts: float) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(self.fifo_fd, f"{watts:.1f}\n".encode())
+
+    def stop(self) -> None:
+        if self.sim is not None and self.sim.poll() is None:
+            self.sim.send_signal(signal.SIGINT)  # lets the simulator write its summary
+            try:
+                self.sim.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.sim.kill()
+        for part in (self.client, self.gateway, self.pty):
+            if part is not None:
+                part.stop()
+        if self.fifo_fd is not None:
+            os.close(self.fifo_fd)
+            self.fifo_fd = None
+
+
+def cut_faults(args, t: float, system: System) -> None:
+    """Fault injection for the fail-safe checks: cut the serial link or stop the gateway at a time."""
+    if args.cut_serial_at is not None and t >= args.cut_serial_at and system.pty.proc.poll() is None:
+        print(f"t={t:.0f}s: cutting the serial link", flush=True)
+        system.pty.stop()
+    if args.cut_gateway_at is not None and t >= args.cut_gateway_at and system.gateway.alive():
+        print(f"t={t:.0f}s: stopping the gateway", flush=True)
+        system.gateway.stop()
+
+
+def live_view(record: dict, gateway: dict, client: dict, frame_rate: float) -> str:
+    """One screen of figures, readable at a glance."""
+    link = {True: "\033[32mUP\033[0m", False: "\033[31mDOWN\033[0m"}.get(gateway.get("atmega_link"), "?")
+    grid = record["grid_w"]
+    flow = "import" if grid > 5 else "export" if grid < -5 else "balanced"
+    bar = lambda w, full: "#" * max(0, min(40, round(40 * w / full))) if full else ""  # noqa: E731
+    lines = [
+        "\033[H\033[2J Routeur PV - whole system in simulation (Ctrl-C to stop)",
+        f" t = {record['t']:6.0f} s",
+        "",
+        f" PV            {record['pv_w']:7.0f} W  {bar(record['pv_w'], 4000)}",
+        f" house         {record['house_w']:7.0f} W  {bar(record['house_w'], 4000)}",
+        f" grid          {grid:+7.0f} W  ({flow})",
+        f" channel 1     {record['ch1_w']:7.0f} W  {bar(record['ch1_w'], 4000)}  heater (ATmega)",
+        f" channel 2     {record['ch2_w']:7.0f} W  {bar(record['ch2_w'], 4000)}  dimmer (client)",
+        "",
+        f" ATmega link   {link}   frames/s {frame_rate:4.1f}   frames received {gateway.get('frames_received', 0):.0f}"
+        f"   rejected {gateway.get('frames_rejected', 0):.0f}",
+        f" gateway VO2   {gateway.get('channel_2_ratio', float('nan')):5.0f} %   client level "
+        f"{client.get('level', float('nan')):5.1f} %   ratio stale: {client.get('ratio_stale')}",
+    ]
+    return "\n".join(lines)
+
+
+async def run(args) -> int:
+    headless = args.seconds is not None or not sys.stdout.isatty()
+    out = Path(args.out)
+    gateway_program, client_program = build_all()
+    system = System(BUILD / "demo", Path(args.scenario), args.seconds, args.mains_hz)
+    capacity = scenario_capacity(Path(args.scenario))
+    records: list[dict] = []
+    frame_times: list[float] = []
+    try:
+        system.start(gateway_program, client_program)
+        gateway = await ApiWatcher(system.gateway.api_port).connect()
+        client = await ApiWatcher(system.client.api_port).connect()
+        client.listeners.append(lambda name, value: name == CLIENT_POWER_SENSOR and value == value
+                                and system.feed_channel_2(value))
+        gateway.listeners.append(lambda name, value: name == "frames_received" and frame_times.append(time.monotonic()))
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, system.sim.stdout.readline)
+            if not line:
+                break
+            record = json.loads(line)
+            record["capacity_w"] = capacity(record["t"])
+            record["link"] = gateway.states.get("atmega_link")
+            record["client_level"] = client.states.get("level")
+            record["ratio_stale"] = client.states.get("ratio_stale")
+            records.append(record)
+            cut_faults(args, record["t"], system)
+            now = time.monotonic()
+            rate = sum(1 for t in frame_times if t > now - 5.0) / 5.0
+            if headless:
+                if int(record["t"]) % 10 == 0:
+                    print(f"t={record['t']:5.0f}s pv={record['pv_w']:5.0f} house={record['house_w']:5.0f} "
+                          f"grid={record['grid_w']:+6.0f} ch1={record['ch1_w']:5.0f} ch2={record['ch2_w']:5.0f} "
+                          f"link={record['link']} frames/s={rate:.1f}", flush=True)
+            else:
+                print(live_view(record, gateway.states, client.states, rate), flush=True)
+        for watcher in (gateway, client):
+            with contextlib.suppress(Exception):  # a stopped gateway has already hung up
+                await watcher.disconnect()
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("\ninterrupted: stopping")
+    finally:
+        system.stop()
+    if records:
+        summary = write_summary(records, out / "demo-summary.json")
+        (out / "demo-series.json").write_text(json.dumps(records) + "\n")
+        plot_run(records, out / "demo.png", f"Routeur PV demo: {Path(args.scenario).name}")
+        print(json.dumps(summary, indent=2))
+        print(f"wrote {out / 'demo.png'} and {out / 'demo-summary.json'}")
+    return 0 if records else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default=str(DEFAULT_SCENARIO), help="simulator scenario CSV")
+    parser.add_argument("--seconds", type=float, default=float(os.environ["DEMO_SECONDS"])
+                        if os.environ.get("DEMO_SECONDS") else None, help="stop after N s (headless)")
+    parser.add_argument("--mains-hz", type=int, default=50, choices=(50, 60))
+    parser.add_argument("--out", default=str(REPO / "out"))
+    parser.add_argument("--cut-serial-at", type=float, metavar="T", help="cut the ATmega's serial link at T s")
+    parser.add_argument("--cut-gateway-at", type=float, metavar="T", help="stop the gateway at T s")
+    args = parser.parse_args()
+    try:
+        return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

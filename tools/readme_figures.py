@@ -1,0 +1,93 @@
+"""Writes the performance tables of README.md from bench/results.json (the last `make bench`).
+
+The README's figures are never typed by hand: this replaces the text between the markers
+`<!-- bench:begin -->` and `<!-- bench:end -->`.
+"""
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+# (label, section path in results.json, key, unit, seed figure or target for comparison)
+ATMEGA_ROWS = [
+    ("sample pairs per cycle (min, 50 Hz)", "steady_800_w_50hz", "sample_pairs_per_cycle_min", "", "54-57 (seed)"),
+    ("sample pairs per cycle (min, 60 Hz)", "steady_800_w_60hz", "sample_pairs_per_cycle_min", "", ">= 150"),
+    ("gate error, mean", "steady_800_w_50hz", "gate_error_us_mean", "us", "~600 late (seed)"),
+    ("gate error, worst", "steady_800_w_50hz", "gate_error_us_max_abs", "us", "<= 20 (target)"),
+    ("gate error, worst, 60 Hz", "steady_800_w_60hz", "gate_error_us_max_abs", "us", "<= 20 (target)"),
+    ("pulses straddling a zero crossing", "steady_800_w_50hz", "straddles", "", "1 frame in 3 (seed)"),
+    ("grid mean at 800 W surplus (last 5 s)", "steady_800_w_50hz", "grid_w_mean_last_5s", "W", "15 import (seed)"),
+    ("settling after +600 W step (within 50 W)", "step_plus_600_w", "settling_s_within_50_w", "s", "0.96 (seed)"),
+    ("import caused by the router, steady", "steady_800_w_50hz", "router_import_pct_of_routed", "% of routed", "<= 0.5 (target)"),
+    ("import caused by the router, step", "step_plus_600_w", "router_import_pct_of_routed", "% of routed", "<= 0.5 (target)"),
+    ("grid mean, 2600 W surplus (heater + channel 2)", "saturated_2600_w", "grid_w_mean_last_5s", "W", ""),
+    ("half-cycles fired while importing 300 W (27 s)", "import_300_w", "half_cycles_fired", "", "7 full half-cycles (seed)"),
+]
+
+
+# (label, key in results["system"], unit, target)
+SYSTEM_ROWS = [
+    ("routed share of the surplus the loads could absorb", "routed_share_of_absorbable_surplus_pct", "%", ">= 99 %"),
+    ("import caused by the router", "router_import_pct_of_routed", "% of routed", "<= 0.5 %"),
+    ("channel-2 settling after the midday step (within 50 W)", "channel_2_settling_s", "s", "<= 5 s"),
+    ("channel-2 swing after settling (peak to peak)", "channel_2_swing_after_settling_w", "W", "no sustained oscillation"),
+]
+
+
+def table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render(results: dict) -> str:
+    out = [f"Last `make bench`: {results.get('date', '?')}.", ""]
+    atmega = results.get("atmega")
+    if atmega:
+        scen = atmega["scenarios"]
+        rows = [(label, f"{scen[s][k]} {unit}".strip(), ref) for label, s, k, unit, ref in ATMEGA_ROWS if s in scen]
+        usage = atmega["usage"]
+        rows.append(("flash / RAM", f"{usage['flash_bytes']} B ({usage['flash_pct']} %) / "
+                     f"{usage['ram_bytes']} B ({usage['ram_pct']} %)", "<= 50 % each (target)"))
+        speed = scen["steady_800_w_50hz"]["simulated_s_per_wall_s"]
+        out += ["**ATmega firmware in the simulator**", "", table(("figure", "ours", "seed / target"), rows), "",
+                f"(simulator speed on this machine: {speed}x real time)", ""]
+    gateway = results.get("gateway")
+    if gateway:
+        lat, cor, fz, thr = (gateway["frame_to_api_latency"], gateway["corruption"], gateway["fuzzing"],
+                            gateway["parser_throughput"])
+        rows = [("frame-to-API latency on host (median / worst)", f"{lat['median_ms']} / {lat['worst_ms']} ms"),
+                ("parser throughput (native)", f"{thr['frames_per_s']:,} frames/s"),
+                ("fuzzing", f"{fz.get('executions', 0):,} executions, {fz.get('findings', 0)} findings"),
+                ("corrupted frames (1 % bytes) publishing a wrong value",
+                 f"{cor['wrong_published']} of {cor['corrupted_frames']}")]
+        out += ["**Gateway**", "", table(("figure", "measured"), rows), ""]
+    client = results.get("client")
+    if client:
+        rows = [("new frame at the gateway -> client's new gate timing (median / worst)",
+                 f"{client['latency_s_median']} / {client['latency_s_max']} s", "old client: up to 10 s"),
+                ("linearity error of delivered power (host runtime)", f"{client['host_linearity_error_pct']} %", "<= 0.5 %"),
+                ("zero-cross noise tolerated with no misfire", f"{client['noise_edges_per_s_tolerated']} edges/s", "")]
+        out += ["**Client**", "", table(("figure", "measured", "reference"), rows), ""]
+    system = results.get("system")
+    if system:
+        rows = [(label, f"{system[key]} {unit}".strip(), target) for label, key, unit, target in SYSTEM_ROWS]
+        rows.append(("energy routed / imported / exported",
+                     f"{system['routed_wh']:.1f} / {system['import_wh']:.1f} / {system['export_wh']:.1f} Wh", ""))
+        out += [f"**Whole system, standard day** ({system['seconds']} s of `sim/scenarios/day.csv` in real time "
+                "through the host gateway and client; `bench/day.png`)", "",
+                table(("figure", "measured", "target"), rows), "", "![day](bench/day.png)", ""]
+    return "\n".join(out)
+
+
+def update_readme(results: dict, readme: Path = ROOT / "README.md") -> None:
+    text = readme.read_text()
+    begin, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    readme.write_text(text[:begin] + "\n" + render(results) + "\n" + text[end:])
+
+
+if __name__ == "__main__":
+    update_readme(json.loads((ROOT / "bench" / "results.json").read_text()))
+    sys.exit(0)
