@@ -13,6 +13,7 @@
 //   events returned to the gate logic) are deferred to the next, lighter, current ISR, 52 us later.
 #pragma once
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 #include "config.h"
 #include "cycle_sums.h"
@@ -40,6 +41,13 @@ class AdcPipeline {
 
   void set_voltage_offset_scaled(uint16_t offset) { voltage_offset_scaled_ = offset; }
 
+  // The channel-1 gate rose at `ticks` (Timer1, from the compare ISR, which preempts this pipeline's
+  // ISR). The first current sample taken at or after it is recorded with the cycle (see EdgeSample).
+  void on_gate_edge(uint16_t ticks) {
+    edge_ticks_ = ticks;
+    edge_waiting_ = true;
+  }
+
   // raw: the conversion's result; isr_ticks: TCNT1 read at the start of its ISR.
   // Returns PipelineEvents | zc::EventBits (crossing events come one conversion late).
   uint8_t on_conversion(uint16_t raw, uint16_t isr_ticks) {
@@ -51,7 +59,10 @@ class AdcPipeline {
     }
     if (current_is_current_) {
       if (deferred_) events |= run_deferred();
+      if (edge_waiting_ || edge_stage_ == kEdgeWaitNext) edge_on_current(raw);
+      older_current_ = pending_current_;
       pending_current_ = raw;
+      if (currents_seen_ < 2) ++currents_seen_;
     } else {
       on_voltage(raw);
     }
@@ -75,6 +86,15 @@ class AdcPipeline {
   static constexpr uint8_t kDeferredFinish = 0x80;  // beside zc::EventBits
   static constexpr uint8_t kDeferredResolve = 1;     // deferred_: a crossing candidate or timeout
   static constexpr uint8_t kDeferredWindowEnd = 2;   // deferred_: the fixed window is full
+  // edge_stage_: the edge record (EdgeSample) under way
+  static constexpr uint8_t kEdgeIdle = 0;
+  static constexpr uint8_t kEdgeWaitPair = 1;          // I_s taken: V_s completes the record
+  static constexpr uint8_t kEdgeWaitPairThenNext = 2;  // I_s taken: V_s, then I_{s+1} needed
+  static constexpr uint8_t kEdgeWaitNext = 3;          // waiting for I_{s+1}
+  static constexpr uint8_t kEdgeReady = 4;             // complete: stored with the next pair
+  // A sample this close to the edge may have been taken on either side of it (the sample instants
+  // are counted, the edge time read from TCNT1 just after the port write): 4 us.
+  static constexpr uint16_t kEdgeUnsureTicks = 8;
 
   void track_sampling_drift(uint16_t isr_ticks) {
     const int16_t late = int16_t(isr_ticks - sample_ticks_ - kSampleToConversionEnd);
@@ -86,10 +106,58 @@ class AdcPipeline {
     window_min_late_ = kNoLateness;
   }
 
+  // Edge record (see EdgeSample), current-sample side, at I_s (the first current sample at or after
+  // the edge) and, when I_s is within kEdgeUnsureTicks after the edge, at I_{s+1}. Two edges are half
+  // a mains cycle apart: the compare ISR cannot write a new edge while one is being recorded.
+  __attribute__((noinline)) void edge_on_current(uint16_t raw) {
+    if (edge_stage_ == kEdgeWaitNext) {  // I_{s+1}: surely after the edge
+      edge_.base = int16_t(edge_.base - raw);
+      edge_.span = int16_t(raw - edge_before_);
+      edge_stage_ = kEdgeReady;
+      return;
+    }
+    const uint16_t after = uint16_t(sample_ticks_ - edge_ticks_);
+    if (after >= 0x8000u) return;  // the edge came after this sample's instant: the next one
+    edge_waiting_ = false;
+    if (after >= cfg::kTicksPerPair || currents_seen_ < 2) return;  // a late record: dropped
+    edge_.after_edge_ticks = after;
+    if (after < kEdgeUnsureTicks) {
+      // I_s may have been taken just before the edge: cells s-1, s, s+1, from I_{s-1} to I_{s+1}.
+      edge_.base = int16_t(2 * pending_current_ - raw);  // - I_{s+1} comes with it
+      edge_before_ = pending_current_;
+      edge_.after_edge_ticks = uint16_t(after + cfg::kTicksPerPair);
+      edge_stage_ = kEdgeWaitPairThenNext;
+      return;
+    }
+    if (after > cfg::kTicksPerPair - kEdgeUnsureTicks) {
+      // I_{s-1} may have been taken just after the edge: cells s-2, s-1, s, from I_{s-2} to I_s.
+      edge_.base = int16_t(2 * older_current_ - pending_current_ - raw);
+      edge_.span = int16_t(raw - older_current_);
+    } else {
+      edge_.base = int16_t(pending_current_ - raw);
+      edge_.span = int16_t(raw - pending_current_);
+    }
+    edge_stage_ = kEdgeWaitPair;
+  }
+
+  // Edge record, voltage side: the voltage around I_s, and the record goes with the cycle.
+  __attribute__((noinline)) void edge_on_pair(CycleSums& acc, uint16_t raw) {
+    if (edge_stage_ == kEdgeWaitPair || edge_stage_ == kEdgeWaitPairThenNext) {
+      edge_.vmid = uint16_t(previous_voltage_ + raw);
+      if (edge_stage_ == kEdgeWaitPairThenNext) {
+        edge_stage_ = kEdgeWaitNext;
+        return;
+      }
+    }
+    if (acc.edge_count < kMaxCycleEdges) acc.edges[acc.edge_count++] = edge_;
+    edge_stage_ = kEdgeIdle;
+  }
+
   void on_voltage(uint16_t raw) {
     CycleSums& acc = *acc_;
     if (have_pair_) {
       if (acc.pairs == 0) acc.voltage_before_first = previous_voltage_;
+      if (edge_stage_ != kEdgeIdle) edge_on_pair(acc, raw);
       acc.sum_i += pending_current_;
       acc.sum_vmid_i += uint32_t(uint16_t(previous_voltage_ + raw)) * pending_current_;
       acc.sum_v += raw;
@@ -132,7 +200,7 @@ class AdcPipeline {
     const uint8_t published = uint8_t(completed_count_ + 1);
     completed_count_ = published;  // after its slot is complete
     acc_ = &ring_[uint8_t(published + 1) % kRingSize];
-    memset(acc_, 0, sizeof(CycleSums));
+    memset(acc_, 0, offsetof(CycleSums, edges));  // the records are read up to edge_count only
   }
 
   zc::ZeroCrossDetector detector_;
@@ -147,6 +215,13 @@ class AdcPipeline {
   uint16_t voltage_offset_scaled_ = cfg::kAdcBiasScaled;
   uint16_t previous_voltage_ = 0;
   uint16_t pending_current_ = 0;
+  uint16_t older_current_ = 0;          // the current sample before pending_current_
+  uint8_t currents_seen_ = 0;           // up to 2: older_current_ and pending_current_ are samples
+  volatile uint16_t edge_ticks_ = 0;    // written by the compare ISR
+  volatile bool edge_waiting_ = false;  // an edge whose first current sample is still to come
+  uint8_t edge_stage_ = kEdgeIdle;      // the record under way
+  uint16_t edge_before_ = 0;            // I_{s-1} of a record waiting for I_{s+1}
+  EdgeSample edge_ = {};
   bool current_is_current_ = false;
   bool have_pair_ = false;
   bool forced_window_ = false;

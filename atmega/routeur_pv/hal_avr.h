@@ -43,6 +43,16 @@ extern "C" void hal_early_init(void) {
 
 inline bool was_watchdog_reset() { return g_reset_cause & _BV(WDRF); }
 
+// TCNT1 is read through the timer's shared high-byte register (TEMP); the gate ISRs use it too, so
+// a read from the preemptible ADC ISR must not be split by them.
+inline uint16_t timer1_now() {
+  const uint8_t sreg = SREG;
+  cli();
+  const uint16_t now = TCNT1;
+  SREG = sreg;
+  return now;
+}
+
 struct GateHal {
   struct Critical {
     uint8_t sreg;
@@ -155,14 +165,14 @@ ISR(ADC_vect, ISR_NOBLOCK) {
   const uint8_t control = uint8_t(ADCSRA & ~(_BV(ADIE) | _BV(ADIF)));  // writing ADIF=1 clears it
   ADCSRA = control;
   for (;;) {
-    const uint16_t entered = TCNT1;
+    const uint16_t entered = hal::timer1_now();
     // The conversion running now was set up by the previous ISR; this write selects the channel
     // of the one after it, which is the channel of the result read here (V, I alternate).
     ADMUX = hal::kAdmuxReference |
             (g_isr.pipeline.next_is_current() ? cfg::kCurrentAdcMux : cfg::kVoltageAdcMux);
     const uint8_t events = g_isr.pipeline.on_conversion(ADC, entered);
     if (events) handle_adc_events<hal::GateHal>(g_isr, events);
-    const uint16_t took = uint16_t(TCNT1 - entered);
+    const uint16_t took = uint16_t(hal::timer1_now() - entered);
     if (took > g_adc_isr_max_ticks) g_adc_isr_max_ticks = took;
     cli();
     ADCSRA = uint8_t(control | _BV(ADIE));
@@ -178,6 +188,7 @@ ISR(ADC_vect, ISR_NOBLOCK) {
 
 ISR(TIMER1_COMPA_vect) {
   PORTD |= hal::kGateMask;  // first: the edge time is what the delay promised
+  g_isr.pipeline.on_gate_edge(TCNT1);  // the same Timer1 tick: for the edge-sample correction
   OCR1B = uint16_t(OCR1A + cfg::kGatePulseTicks);
   TIFR1 = _BV(OCF1B);
   TIMSK1 = uint8_t((TIMSK1 & ~_BV(OCIE1A)) | _BV(OCIE1B));

@@ -18,10 +18,21 @@ inline CycleMeasurement measure_cycle(const CycleSums& s) {
   CycleMeasurement m = {0.0f, 0.0f, cfg::kAdcBiasScaled};
   if (s.pairs == 0) return m;
   const float n = float(s.pairs);
+  // Gate edges: the cells of the samples around each edge get the current they truly held (see
+  // EdgeSample); the difference is counted at the voltage of I_s (the cells are 104-312 us long).
+  float sum_i = float(s.sum_i);
+  float sum_vmid_i = float(s.sum_vmid_i);
+  for (uint8_t k = 0; k < s.edge_count && k < kMaxCycleEdges; ++k) {
+    const EdgeSample& e = s.edges[k];
+    const float x = float(e.after_edge_ticks) / float(cfg::kTicksPerPair);
+    const float moved = float(e.base) + float(e.span) * (x + 0.5f);
+    sum_i += moved;
+    sum_vmid_i += moved * float(e.vmid);
+  }
   const float mean_vmid = float(sum_vmid(s)) / n;
-  const float mean_i = float(s.sum_i) / n;
+  const float mean_i = sum_i / n;
   // (V(k-1)+V(k+1)) is twice the voltage at the current sample: halve the covariance.
-  const float covariance_vi = (float(s.sum_vmid_i) / n - mean_vmid * mean_i) * 0.5f;
+  const float covariance_vi = (sum_vmid_i / n - mean_vmid * mean_i) * 0.5f;
   m.import_watts = covariance_vi * cfg::kWattsPerCount2;
   const float mean_v = float(s.sum_v) / n;
   const float variance_v = float(s.sum_vv) / n - mean_v * mean_v;
