@@ -53,7 +53,8 @@
 
 static struct {
 	const char *elf, *scenario, *summary, *uart_out, *ch2_input;
-	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w;
+	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w, adc_noise_lsb;
+	unsigned long seed;
 	int v_adc, i_adc;
 	char gate_port;
 	int gate_bit;
@@ -62,7 +63,7 @@ static struct {
 } opt = {
 	.seconds = -1, .mains_hz = 50, .mains_v = 230, .v_scale = 5.0, .i_scale = 40.0,
 	.ch2_delay = 0.5, .v_adc = 3, .i_adc = 5, .gate_port = 'D', .gate_bit = 2,
-	.delay_addr = -1,
+	.delay_addr = -1, .adc_noise_lsb = 0.5, .seed = 1,
 };
 
 static void die(const char *fmt, ...)
@@ -430,6 +431,27 @@ static void gate_changed(struct avr_irq_t *irq, uint32_t value, void *param)
 static avr_irq_t *adc_in[2];               /* the V and I channel inputs */
 static struct { int ch; avr_cycle_count_t start, sample; int valid; } last_conv;
 
+/* Input-referred noise of a real converter and front end, seeded so a run is reproducible:
+ * without it, quantisation of a steady waveform is a fixed pattern that can bias a power
+ * measurement by watts; real silicon's ~0.5 LSB of noise dithers it away. */
+static uint64_t noise_state;
+
+static double uniform01(void)
+{
+	noise_state ^= noise_state << 13;
+	noise_state ^= noise_state >> 7;
+	noise_state ^= noise_state << 17;
+	return ((noise_state >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double adc_noise_mv(void)
+{
+	if (opt.adc_noise_lsb <= 0) return 0;
+	/* Box-Muller: one normal deviate per call is plenty here */
+	double r = sqrt(-2.0 * log(uniform01()));
+	return opt.adc_noise_lsb * (ADC_VREF_MV / 1024.0) * r * cos(2.0 * M_PI * uniform01());
+}
+
 /* What the ADC would return, as millivolts that simavr's integer scaling
  * (mV * 1023 / 5000) turns into exactly the code real silicon gives,
  * floor(Vin * 1024 / Vref), clamped to 0..1023. */
@@ -450,8 +472,8 @@ static void present_conversion(int ch, avr_cycle_count_t sample)
 	if (ch == opt.v_adc || ch == opt.i_adc) {
 		double v, i;
 		signals_at(cycle_to_s(sample), &v, &i);
-		val = ch == opt.v_adc ? adc_input_mv(ADC_BIAS_MV + opt.v_scale * v)
-		                      : adc_input_mv(ADC_BIAS_MV + opt.i_scale * i);
+		val = ch == opt.v_adc ? adc_input_mv(ADC_BIAS_MV + opt.v_scale * v + adc_noise_mv())
+		                      : adc_input_mv(ADC_BIAS_MV + opt.i_scale * i + adc_noise_mv());
 	}
 	avr_raise_irq(adc_in[0], val);
 	avr_raise_irq(adc_in[1], val);
@@ -656,6 +678,7 @@ static void usage(void)
 	fputs("usage: pvsim-core --elf F --scenario NORMALIZED --seconds N [--mains-hz F] [--mains-v V]\n"
 	      "  [--v-adc N --i-adc N --gate-port X --gate-bit N --v-scale K --i-scale K]\n"
 	      "  [--delay-addr ADDR|-1] [--ch2-delay S] [--ch2-input P] [--i-extra-w W]\n"
+	      "  [--adc-noise-lsb X] [--seed N]\n"
 	      "  [--summary OUT] [--uart-out P] [--realtime] [--stream]\n"
 	      "Normally run through sim/pvsim, which documents every option.\n", stderr);
 	exit(2);
@@ -664,13 +687,14 @@ static void usage(void)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_ELF = 256, O_SCEN, O_SECS, O_HZ, O_MV, O_VADC, O_IADC, O_GPORT, O_GBIT, O_VSC, O_ISC,
-	       O_DADDR, O_C2D, O_C2I, O_IEX, O_SUM, O_UART, O_RT, O_STREAM };
+	       O_DADDR, O_C2D, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM };
 	static const struct option lo[] = {
 		{"elf", 1, 0, O_ELF}, {"scenario", 1, 0, O_SCEN}, {"seconds", 1, 0, O_SECS},
 		{"mains-hz", 1, 0, O_HZ}, {"mains-v", 1, 0, O_MV}, {"v-adc", 1, 0, O_VADC},
 		{"i-adc", 1, 0, O_IADC}, {"gate-port", 1, 0, O_GPORT}, {"gate-bit", 1, 0, O_GBIT},
 		{"v-scale", 1, 0, O_VSC}, {"i-scale", 1, 0, O_ISC}, {"delay-addr", 1, 0, O_DADDR},
 		{"ch2-delay", 1, 0, O_C2D}, {"ch2-input", 1, 0, O_C2I}, {"i-extra-w", 1, 0, O_IEX},
+		{"adc-noise-lsb", 1, 0, O_NOISE}, {"seed", 1, 0, O_SEED},
 		{"summary", 1, 0, O_SUM}, {"uart-out", 1, 0, O_UART}, {"realtime", 0, 0, O_RT},
 		{"stream", 0, 0, O_STREAM}, {0, 0, 0, 0},
 	};
@@ -692,6 +716,8 @@ static void parse_args(int argc, char **argv)
 		case O_C2D: opt.ch2_delay = atof(optarg); break;
 		case O_C2I: opt.ch2_input = optarg; break;
 		case O_IEX: opt.i_extra_w = atof(optarg); break;
+		case O_NOISE: opt.adc_noise_lsb = atof(optarg); break;
+		case O_SEED: opt.seed = strtoul(optarg, NULL, 0); break;
 		case O_SUM: opt.summary = optarg; break;
 		case O_UART: opt.uart_out = optarg; break;
 		case O_RT: opt.realtime = 1; break;
@@ -712,6 +738,7 @@ static void on_signal(int sig) { (void)sig; stop_requested = 1; }
 int main(int argc, char **argv)
 {
 	parse_args(argc, argv);
+	noise_state = 0x9E3779B97F4A7C15ull ^ (uint64_t)opt.seed;
 	load_scenario(opt.scenario);
 	avr_global_logger_set(logger);
 
