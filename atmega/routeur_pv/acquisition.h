@@ -9,8 +9,9 @@
 //   zero-crossing detector. A cycle ends at each positive-going crossing (or after a fixed window
 //   while there is none); its sums are published in a 4-slot ring read by loop().
 // - Budget: a conversion every 832 CPU cycles. The voltage ISR does the sums and the crossing
-//   interpolation; the decision on the crossing and its consequences (closing the cycle, the
-//   events returned to the gate logic) are deferred to the next, lighter, current ISR, 52 us later.
+//   interpolation; the decision on the crossing and closing the cycle are deferred to the next,
+//   lighter, current ISR, 52 us later; the crossing tracker (zero_cross.h) and the events returned
+//   to the gate logic to the current ISR after it, one pair (104 us) later.
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
@@ -58,6 +59,7 @@ class AdcPipeline {
       events = kEventClipped;
     }
     if (current_is_current_) {
+      if (gate_events_) events |= complete_crossing();
       if (deferred_) events |= run_deferred();
       if (edge_waiting_ || edge_stage_ == kEdgeWaitNext) edge_on_current(raw);
       older_current_ = pending_current_;
@@ -182,12 +184,21 @@ class AdcPipeline {
       forced_window_ = true;
     }
     deferred_ = 0;
+    // The gate side of a crossing (tracker update, re-timing) comes with the next current sample.
+    gate_events_ = uint8_t(events & (zc::kPositive | zc::kNegative | zc::kMissed | zc::kLost));
     if (events & (zc::kPositive | kDeferredFinish)) {
       const bool measured = !forced_window_ && !(events & zc::kMissed) && detector_.period_valid();
       finish_cycle(measured ? detector_.period_ticks() : 0, measured);
       forced_window_ = false;
       events = uint8_t((events & ~kDeferredFinish) | kEventCycleDone);
     }
+    return uint8_t(events & ~gate_events_);
+  }
+
+  // One pair after run_deferred(): the crossing tracker, then the crossing's events for the gate.
+  __attribute__((noinline)) uint8_t complete_crossing() {
+    const uint8_t events = uint8_t(gate_events_ | detector_.complete());
+    gate_events_ = 0;
     return events;
   }
 
@@ -208,6 +219,7 @@ class AdcPipeline {
   CycleSums* acc_ = &ring_[1];  // the slot after completed_count_'s
   volatile uint8_t completed_count_ = 0;
   uint8_t deferred_ = 0;
+  uint8_t gate_events_ = 0;             // crossing events waiting for complete_crossing()
   uint16_t sample_ticks_ = 0;
   int16_t window_min_late_ = kNoLateness;
   int16_t reference_late_ = kNoLateness;

@@ -63,6 +63,23 @@ constexpr uint8_t kHalfWindowTolerance16ths = 3;
 constexpr float kZcArmVolts = 40.0f;
 constexpr int16_t kZcArmScaled = int16_t(kZcArmVolts / kVoltsPerCount * kVoltageScale + 0.5f);
 constexpr uint8_t kMaxMissedHalfCycles = 2;     // then: lost, gate off, nothing scheduled
+// Crossing tracker (alpha-beta phase-locked filter, zero_cross.h): the gate is timed from a
+// filtered crossing, not from one two-sample interpolation (ADC noise: ~5 us RMS per crossing).
+// Per half-cycle: predicted = crossing + half-period; innovation e = measured - predicted;
+// crossing = predicted + e / 2^kZcPhaseGainShift; half-period += e / 2^kZcPeriodGainShift.
+constexpr uint8_t kZcPhaseGainShift = 2;        // alpha = 1/4
+constexpr uint8_t kZcPeriodGainShift = 5;       // beta = 1/32 (~critically damped with alpha 1/4)
+// While settling after a (re)lock (the seed half-period is one raw difference): alpha 1/2, beta 1/8.
+constexpr uint8_t kZcPhaseGainShiftSettling = 1;
+constexpr uint8_t kZcPeriodGainShiftSettling = 3;
+// A measurement farther than this from the prediction is an outlier: that half-cycle is not fired
+// and the prediction is kept; a second one in a row re-seeds the tracker (not stable, gate off,
+// until kZcStableCrossings good crossings). Threshold = 8 x the running mean |innovation|,
+// within [min, max] (Timer1 ticks).
+constexpr uint16_t kZcOutlierMinTicks = 64;     // 32 us: > 6 sigma of a 0.5 LSB RMS ADC noise
+constexpr uint16_t kZcOutlierMaxTicks = 240;    // 120 us
+constexpr uint8_t kZcMaxOutliers = 2;           // in a row: re-seed
+constexpr uint8_t kZcStableCrossings = 8;       // good crossings after a (re)lock before firing
 constexpr float kMainsPresentVrms = 60.0f;      // below: NO_MAINS
 // While no valid crossing exists, "cycles" are fixed windows of this many pairs (~20 ms),
 // so that frames keep a 1 s cadence (50 windows).
@@ -75,8 +92,9 @@ constexpr float kMinFiredFraction = 0.01f;      // smallest power fraction fired
 constexpr float kMinRoutableWatts = kCh1HeaterWatts * kMinFiredFraction;  // MPC: 20 W
 constexpr uint16_t kGatePulseTicks = 200 * 2;   // 200 us gate pulse
 // Earliest gate edge after the zero crossing. Must exceed the worst crossing detection
-// latency (one V-sample spacing + the conversion + one more conversion, the gate being armed
-// from the next ISR, + the ISRs) so that every pulse is timed from the measured crossing;
+// latency (one V-sample spacing + the conversion + one more conversion, + one pair for the
+// crossing tracker, the gate being re-armed from that ISR, + the ISRs) so that every pulse is
+// timed from the measured crossing;
 // at 450 us (46 V at 50 Hz) 99.94 % of the power is still available (99.9 % at 60 Hz).
 constexpr uint16_t kMinDelayTicks = 450 * 2;
 constexpr uint16_t kEndMarginTicks = 300 * 2;   // gate LOW this long before the next crossing
@@ -139,8 +157,9 @@ static_assert(pairsPerCycle(kMinMainsHz) <= kMaxCyclePairs, "a 45 Hz cycle fits 
 static_assert(uint32_t(kMaxPeriodTicks) < 65536UL, "a mains period fits 16-bit tick arithmetic");
 static_assert(kTicksPerSecond / kMaxMainsHz == kMinPeriodTicks, "period bounds");
 static_assert(kUnlockedWindowPairs <= kMaxCyclePairs, "unlocked window fits the pair counter");
-static_assert(kMinDelayTicks > kTicksPerPair + 2 * kTicksPerConversion + 2 * 52 * 2,
-              "min delay covers the crossing detection latency (+ two ISRs of 52 us at most)");
+static_assert(kMinDelayTicks > kTicksPerPair + 2 * kTicksPerConversion + kTicksPerPair + 2 * 52 * 2,
+              "min delay covers the crossing detection latency (+ the tracker one pair later, + two "
+              "ISRs of 52 us at most)");
 static_assert(kMinDelayTicks + kGatePulseTicks + kEndMarginTicks < kMinHalfPeriodTicks,
               "pulse + margins fit inside the shortest half-cycle");
 static_assert(kGatePulseTicks >= 150 * 2 && kGatePulseTicks <= 200 * 2, "gate pulse 150-200 us");
@@ -149,6 +168,15 @@ static_assert(kHalfWindowTolerance16ths >= 2 && kHalfWindowTolerance16ths <= 4, 
 // A late one (a few ms at most) wraps to near 65536: both stay apart.
 static_assert(kMaxPeriodTicks < kScheduleMaxLeadTicks && kScheduleMaxLeadTicks < 65536UL - 8000UL,
               "schedule horizon");
+static_assert(kZcPhaseGainShift >= 1 && kZcPhaseGainShift <= 3 && kZcPeriodGainShift > kZcPhaseGainShift &&
+              kZcPeriodGainShift <= 8, "tracker gains: 1/8 <= alpha <= 1/2, beta < alpha");
+// The tracker's corrections (e x 256 >> shift) are computed in 16 bits: |e| <= kZcOutlierMaxTicks.
+static_assert(kZcPhaseGainShiftSettling >= 1 && kZcPhaseGainShiftSettling <= kZcPhaseGainShift &&
+              kZcPeriodGainShiftSettling > kZcPhaseGainShiftSettling &&
+              kZcPeriodGainShiftSettling <= kZcPeriodGainShift, "settling gains");
+static_assert(uint32_t(kZcOutlierMaxTicks) << (8 - kZcPhaseGainShiftSettling) < 32768UL, "16-bit corrections");
+static_assert(kZcOutlierMinTicks >= 32 && kZcOutlierMinTicks <= kZcOutlierMaxTicks, "outlier bounds");
+static_assert(kZcMaxOutliers >= 2 && kZcStableCrossings >= 3, "tracker re-lock");
 static_assert(kZcArmScaled > 0 && kZcArmScaled < 300 * kVoltageScale, "arming threshold");
 static_assert(kRegulatorGain > 0.0f && kRegulatorGain < 1.0f, "integral gain: stable for 0 < g < 1");
 static_assert(kCh2Gain > 0.0f && kCh2Gain < 1.0f, "channel-2 gain must not overshoot");

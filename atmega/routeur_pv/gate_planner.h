@@ -3,8 +3,9 @@
 // Each half-cycle is armed twice at most:
 //  1. at the end of the previous pulse, from the PREDICTED crossing (previous crossing +
 //     half-period): this fires even if the crossing is then missed (flywheel, one half-cycle);
-//  2. when the crossing is measured (interpolated), re-timed from it unless the pulse of that
-//     half-cycle has already fired.
+//  2. when the crossing is measured (interpolated, then filtered by the tracker of zero_cross.h),
+//     re-timed from it unless the pulse of that half-cycle has already fired; not fired at all
+//     (the first edge cancelled) when the tracker flags the measurement as an outlier.
 #pragma once
 #include <stdint.h>
 

@@ -33,7 +33,7 @@ inline void set_gate_command(IsrState& s, bool fire, uint16_t delay_ticks) {
 inline bool may_fire(const IsrState& s) {
   const zc::ZeroCrossDetector& detector = s.pipeline.detector();
   return s.fire_command && s.command_ttl_half_cycles > 0 && s.clip_inhibit_cycles == 0 &&
-         detector.stable() && detector.missed() < cfg::kMaxMissedHalfCycles;
+         detector.stable() && detector.missed() < cfg::kMaxMissedHalfCycles && !detector.suspect();
 }
 
 // Out of line: the ADC ISR's common path then needs fewer registers saved.
@@ -44,7 +44,9 @@ __attribute__((noinline)) void handle_adc_events(IsrState& s, uint8_t events) {
     s.clip_inhibit_cycles = cfg::kClipInhibitCycles + 1;  // this cycle and the next one(s)
     Hal::cancel();
   }
-  if (events & zc::kLost) Hal::cancel();
+  // Lost, or a crossing measured far from the tracker's prediction: the edge armed at the last
+  // pulse end (from the prediction) must not fire this half-cycle.
+  if ((events & zc::kLost) || s.pipeline.detector().suspect()) Hal::cancel();
   if (events & (zc::kPositive | zc::kNegative)) {
     if (s.command_ttl_half_cycles > 0) s.command_ttl_half_cycles = uint8_t(s.command_ttl_half_cycles - 1);
     if ((events & zc::kPositive) && s.clip_inhibit_cycles > 0 && !(events & kEventClipped))
