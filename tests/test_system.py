@@ -1,8 +1,11 @@
 """The whole chain in real time: simulated house + real ATmega ELF -> pty -> host gateway -> UDP ->
 host client -> its delivered power back into the house (tools/demo.py, headless)."""
 import json
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from simrun import ROOT, write_scenario
@@ -72,3 +75,40 @@ def test_channel_2_goes_safe_when_the_link_is_cut(run):
         assert all(r["link"] is False for r in after)
     # channel 1 is the ATmega's own business: it keeps regulating locally
     assert mean(after, "ch1_w") == pytest.approx(2000, rel=0.02)
+
+
+def processes_of(workdir) -> list[str]:
+    """Processes whose command line or HOME mentions workdir (the demo's children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(workdir) in cmdline or any(e.startswith(f"HOME={workdir}".encode()) for e in environ):
+            found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
+def test_the_demo_stops_every_process_it_started_on_sigterm(tmp_path):
+    work = tmp_path / "work"
+    demo = subprocess.Popen([sys.executable, str(ROOT / "tools" / "demo.py"), "--seconds", "120",
+                             "--out", str(tmp_path / "out"), "--workdir", str(work)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # as in the background: SIGINT ignored or not, SIGTERM works
+    try:
+        for line in demo.stdout:
+            if line.startswith("t="):  # the chain runs
+                break
+        assert processes_of(work), "the demo's processes should be running"
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    time.sleep(0.5)
+    assert processes_of(work) == []
+    assert (tmp_path / "out" / "demo-summary.json").exists()

@@ -156,10 +156,16 @@ async def run(args) -> int:
     headless = args.seconds is not None or not sys.stdout.isatty()
     out = Path(args.out)
     gateway_program, client_program = build_all()
-    system = System(BUILD / "demo", Path(args.scenario), args.seconds, args.mains_hz)
+    system = System(Path(args.workdir), Path(args.scenario), args.seconds, args.mains_hz)
     capacity = scenario_capacity(Path(args.scenario))
     records: list[dict] = []
     frame_times: list[float] = []
+    # Ctrl-C, SIGTERM or a closed terminal cancel this task; its finally stops every process
+    # (they run in sessions of their own, so nothing else would). SIGINT may be ignored when the
+    # demo was started in the background: SIGTERM still works then.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, asyncio.current_task().cancel)
     try:
         system.start(gateway_program, client_program)
         gateway = await ApiWatcher(system.gateway.api_port).connect()
@@ -167,7 +173,6 @@ async def run(args) -> int:
         client.listeners.append(lambda name, value: name == CLIENT_POWER_SENSOR and value == value
                                 and system.feed_channel_2(value))
         gateway.listeners.append(lambda name, value: name == "frames_received" and frame_times.append(time.monotonic()))
-        loop = asyncio.get_running_loop()
         while True:
             line = await loop.run_in_executor(None, system.sim.stdout.readline)
             if not line:
@@ -211,6 +216,7 @@ def main() -> int:
                         if os.environ.get("DEMO_SECONDS") else None, help="stop after N s (headless)")
     parser.add_argument("--mains-hz", type=int, default=50, choices=(50, 60))
     parser.add_argument("--out", default=str(REPO / "out"))
+    parser.add_argument("--workdir", default=str(BUILD / "demo"), help="ptys, logs and HOME of the firmwares")
     parser.add_argument("--cut-serial-at", type=float, metavar="T", help="cut the ATmega's serial link at T s")
     parser.add_argument("--cut-gateway-at", type=float, metavar="T", help="stop the gateway at T s")
     args = parser.parse_args()
