@@ -16,9 +16,8 @@ for folder in ("tools", "tests/gateway", "tests/client"):
 
 from avr_usage import avr_usage  # noqa: E402
 from readme_figures import update_readme  # noqa: E402
-from simrun import run_simulation, settling_time_s, write_scenario  # noqa: E402
+from simrun import ATMEGA_ELF, run_simulation, samples_to_settle, settling_time_s, write_scenario  # noqa: E402
 
-ELF = ROOT / "atmega" / "build" / "routeur_pv.elf"
 RESULTS = ROOT / "bench" / "results.json"
 
 # Standard scenarios of the ATmega benchmark: (name, rows, seconds, simulator options).
@@ -40,11 +39,11 @@ def rounded(value, digits):
 
 
 def bench_atmega(workdir: Path) -> dict:
-    results = {"usage": avr_usage(ELF), "scenarios": {}}
+    results = {"usage": avr_usage(ATMEGA_ELF), "scenarios": {}}
     for name, rows, seconds, options in ATMEGA_SCENARIOS:
         scenario = write_scenario(workdir / f"{name}.csv", rows)
         started = time.monotonic()
-        s = run_simulation(ELF, scenario, seconds=seconds, summary=workdir / f"{name}.json", **options)
+        s = run_simulation(ATMEGA_ELF, scenario, seconds=seconds, summary=workdir / f"{name}.json", **options)
         wall = time.monotonic() - started
         routed = s["ch1_wh"] + s["ch2_wh"]
         figures = {
@@ -98,14 +97,9 @@ DAY_CH2_STEP = (60.0, 70.0)  # the day's step where channel 2 must take 600 W (h
 def ch2_settling_s(records, start: float, end: float, band_w: float = 50.0) -> tuple[float, float]:
     """Seconds after `start` until channel 2 stays within band_w of its mean over the window's
     last 3 s, and its peak-to-peak swing over those 3 s (a sustained oscillation shows there)."""
-    window = [r for r in records if start <= r["t"] < end]
-    tail = [r["ch2_w"] for r in window if r["t"] >= end - 3]
-    final = sum(tail) / len(tail)
-    settled_at = start
-    for r in window:
-        if abs(r["ch2_w"] - final) > band_w:
-            settled_at = r["t"] + 1
-    return settled_at - start, max(tail) - min(tail)
+    ch2 = [r["ch2_w"] for r in records if start <= r["t"] < end]  # one record per second
+    tail = ch2[-3:]
+    return float(samples_to_settle(ch2, band_w, len(tail))), max(tail) - min(tail)
 
 
 def bench_system(workdir: Path) -> dict:

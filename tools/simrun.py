@@ -6,6 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PVSIM = ROOT / "sim" / "pvsim"
+ATMEGA_ELF = ROOT / "atmega" / "build" / "routeur_pv.elf"  # what `make -C atmega` builds
 SCENARIO_COLUMNS = ("t_s", "pv_w", "house_w", "ch1_w", "ch2_w", "mains_v")
 
 
@@ -41,18 +42,23 @@ def cycles_per_second(summary: dict) -> float:
     return len(summary["grid_w_per_cycle"]) / summary["seconds"]
 
 
+def samples_to_settle(values, band: float, final_count: int) -> int:
+    """How many of `values` (a series starting at a step) pass before it stays within `band` of the
+    mean of its last `final_count` values."""
+    final = values[-final_count:]
+    target = sum(final) / len(final)
+    settled = 0
+    for i, value in enumerate(values):
+        if abs(value - target) > band:
+            settled = i + 1
+    return settled
+
+
 def settling_time_s(summary: dict, step_t: float, band_w: float = 50.0, final_s: float = 3.0) -> float:
     """Seconds after step_t until the per-cycle grid power stays within band_w of its final mean."""
-    per_cycle = summary["grid_w_per_cycle"]
     hz = cycles_per_second(summary)
-    step_i = int(round(step_t * hz))
-    final = per_cycle[-int(final_s * hz):]
-    target = sum(final) / len(final)
-    last_out = step_i
-    for i in range(step_i, len(per_cycle)):
-        if abs(per_cycle[i] - target) > band_w:
-            last_out = i + 1
-    return (last_out - step_i) / hz
+    after_step = summary["grid_w_per_cycle"][int(round(step_t * hz)):]
+    return samples_to_settle(after_step, band_w, int(final_s * hz)) / hz
 
 
 def frame_series(summary: dict, key: str):
