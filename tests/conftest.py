@@ -9,9 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from simrun import run_simulation, write_scenario  # noqa: E402
-
-ATMEGA_ELF = ROOT / "atmega" / "build" / "routeur_pv.elf"
+from simrun import ATMEGA_ELF, run_simulation, write_scenario  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from day_report import plot_run, write_summary  # noqa: E402
 from esphome_host import (BUILD, REPO, ApiWatcher, HostFirmware, PtyPair, compile_host,  # noqa: E402
                           free_udp_port)
-
-ELF = REPO / "atmega" / "build" / "routeur_pv.elf"
-PVSIM = REPO / "sim" / "pvsim"
+from simrun import ATMEGA_ELF, PVSIM  # noqa: E402
 DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
 GATEWAY = ("gateway-host.yaml", "routeur-pv-host")
 CLIENT = ("client-host.yaml", "routeur-pv-client-host")
@@ -91,7 +89,7 @@ class System:
             fifo.unlink()
         os.mkfifo(fifo)
         self.fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: never blocks, never ENXIO
-        cmd = [sys.executable, str(PVSIM), "--elf", str(ELF), "--scenario", str(self.scenario), "--realtime",
+        cmd = [sys.executable, str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(self.scenario), "--realtime",
                "--stream", "--uart-out", str(self.pty.b), "--ch2-input", str(fifo),
                "--mains-hz", str(self.mains_hz), "--summary", str(self.workdir / "sim-summary.json")]
         if self.seconds:

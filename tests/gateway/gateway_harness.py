@@ -17,12 +17,11 @@ sys.path.insert(0, str(REPO / "tools"))
 
 from esphome_host import (BUILD, ESPHOME_DATA, PIO_CORE, ApiWatcher, HostFirmware, PtyPair,  # noqa: E402,F401
                           compile_host, esphome_cmd, esphome_env, free_port, host_program)
+from simrun import ATMEGA_ELF, PVSIM, run_simulation  # noqa: E402
 
 HOST_YAML = REPO / "gateway-host.yaml"
 HOST_NAME = "routeur-pv-host"
 HOST_PROGRAM = host_program(HOST_NAME)
-PVSIM = REPO / "sim" / "pvsim"
-ATMEGA_ELF = REPO / "atmega" / "build" / "routeur_pv.elf"
 
 
 # ---------------------------------------------------------------- frames
@@ -146,9 +145,8 @@ def sim_available() -> tuple[bool, str]:
 def capture_pvsim(out: Path, seconds: float = 5.0,
                   scenario: str = "sim/scenarios/steady_800.csv") -> bytes:
     """Real ATmega firmware in the simulator; returns the raw serial bytes it sent."""
-    subprocess.run([str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(REPO / scenario),
-                    "--seconds", str(seconds), "--uart-out", str(out)],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, timeout=300)
+    run_simulation(ATMEGA_ELF, REPO / scenario, seconds=seconds, summary=Path(out).with_suffix(".json"),
+                   uart_out=str(out))
     return Path(out).read_bytes()
 
 
