@@ -93,12 +93,12 @@ def test_client_follows_sender_manual_modes_timeout(client_program, sender_progr
 
 
 def test_client_follows_real_gateway_frames(client_program, tmp_path):
-    """gateway-host.yaml fed frames through a pty; it broadcasts channel2_ratio over UDP (port moved
-    to a test-only one so that another gateway-host on the machine cannot interfere)."""
-    gateway_program = ch.build_gateway_host()
-    client = ch.start_client(client_program, tmp_path / "client", ch.GATEWAY_TEST_PORT)
+    """gateway-host.yaml fed frames through a pty; it broadcasts channel2_ratio over UDP."""
+    gateway_program = gh.build_host_firmware()
+    udp = ch.free_udp_port()
+    client = ch.start_client(client_program, tmp_path / "client", udp)
     try:
-        with gh.HostGateway(gateway_program, tmp_path / "gateway") as gw:
+        with ch.start_gateway(gateway_program, tmp_path / "gateway", udp) as gw:
             async def scenario():
                 c = await ch.ApiWatcher(client.api_port).connect()
                 try:

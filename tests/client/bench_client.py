@@ -85,12 +85,13 @@ def main(argv=None) -> dict:
     result.update(unit_level())
 
     client_prog = ch.build_client_host()
-    gateway_prog = ch.build_gateway_host()
+    gateway_prog = gh.build_host_firmware()
     with tempfile.TemporaryDirectory(dir=ch.CLIENT_BUILD) as tmp:
         tmp = Path(tmp)
-        client = ch.start_client(client_prog, tmp / "client", ch.GATEWAY_TEST_PORT)
+        udp = ch.free_udp_port()
+        client = ch.start_client(client_prog, tmp / "client", udp)
         try:
-            with gh.HostGateway(gateway_prog, tmp / "gateway") as gw:
+            with ch.start_gateway(gateway_prog, tmp / "gateway", udp) as gw:
                 lat = asyncio.run(_latency(client.api_port, gw, 4 if args.quick else 10))
         finally:
             client.stop()
