@@ -6,6 +6,7 @@ simulated microseconds, grid watts. Thresholds come from issue 2 and ../shared/S
 import subprocess
 
 import pytest
+from day_report import energy_summary, scenario_capacity
 from simrun import ROOT, frame_series, run_simulation, settling_time_s, write_scenario
 
 HEATER_W = 2000
@@ -175,3 +176,25 @@ def test_a_hung_loop_stops_the_gate_and_the_watchdog_resets_the_chip(atmega_elf,
     assert all(f["fields"]["STA"] & WATCHDOG_RESET for f in rebooted)
     assert not any(f["fields"]["STA"] & WATCHDOG_RESET for f in frames if f["t"] < hang_t)
     assert summary["frames_bad_crc"] == 0
+
+
+@pytest.mark.parametrize("client_delay_s", [0.3, 1.0])
+def test_vo2_settles_without_overshoot_whatever_the_client_latency(simulate, client_delay_s):
+    # 0.3 s: our gateway and client (0.1 s on hardware, ~0.3 s through the simulated chain);
+    # 1.0 s: a legacy client polling the gateway's HTTP API every second.
+    summary = simulate(*steady(3100, 500, 30), ch2_delay=client_delay_s)
+    vo2 = frame_series(summary, "VO2")
+    assert vo2[-1] == pytest.approx(60, abs=3), vo2
+    assert max(vo2) <= 66, vo2
+    assert abs(summary["grid_w_mean_last"]) <= 30.0
+
+
+def test_day_routes_99_percent_of_what_the_loads_can_absorb(atmega_elf, tmp_path):
+    """The standard day with a client answering 0.3 s after each frame, as the whole chain does
+    (the real-time figure is `make bench`'s)."""
+    scenario = ROOT / "sim" / "scenarios" / "day.csv"
+    summary = run_simulation(atmega_elf, scenario, summary=tmp_path / "day.json", ch2_delay=0.3)
+    capacity = scenario_capacity(scenario)
+    energy = energy_summary([dict(r, capacity_w=capacity(r["t"])) for r in summary["per_second"]])
+    assert energy["routed_share_pct"] >= 99.0, energy
+    assert energy["router_import_pct_of_routed"] <= 0.5, energy

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
 import json
 import os
 import signal
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from day_report import plot_run, write_summary  # noqa: E402
+from day_report import plot_run, scenario_capacity, write_summary  # noqa: E402
 from esphome_host import (BUILD, REPO, ApiWatcher, HostFirmware, PtyPair, compile_host,  # noqa: E402
                           free_udp_port)
 from simrun import ATMEGA_ELF, PVSIM  # noqa: E402
@@ -45,22 +44,6 @@ def build_all(log=print) -> tuple[Path, Path]:
         log(f"building the host firmware {yaml} ...")
         programs.append(compile_host(REPO / yaml, node))
     return programs[0], programs[1]
-
-
-def scenario_capacity(path: Path):
-    """t -> rated power channels 1 and 2 can absorb at t (step function of the scenario rows)."""
-    with open(path) as f:
-        rows = [r for r in csv.DictReader(line for line in f if not line.startswith("#"))]
-    steps = [(float(r["t_s"]), float(r.get("ch1_w") or 2000) + float(r.get("ch2_w") or 1000)) for r in rows]
-
-    def capacity(t: float) -> float:
-        current = steps[0][1]
-        for start, value in steps:
-            if start <= t:
-                current = value
-        return current
-
-    return capacity
 
 
 class System:

@@ -117,12 +117,20 @@ constexpr float kSaturatedFraction = 0.98f;     // demand >= 98 % of heater: cha
 
 // ---------------------------------------------------------------- channel 2 ratio (VO2)
 constexpr float kCh2Watts = 1000.0f;            // rating of the Wi-Fi channel-2 load
-constexpr float kCh2Gain = 0.6f;                // share of the measured excess taken per second
+constexpr float kCh2Gain = 0.9f;                // share of the measured excess taken per update
 constexpr uint8_t kVo2Max = 100;
-// VO2 is computed from the export over the last cycles of each second only: the client applies a
-// new VO2 a fraction of a second after the frame, and a whole-second mean would still carry the old
-// value (an integrator behind a delay: overshoot, then import while channel 1 cannot absorb it).
-constexpr uint8_t kVo2TailCycles = 20;  // 0.4 s at 50 Hz
+// VO2 is proposed from the export averaged over a window of cycles, once the last VO2 sent has
+// shown in the measurements (see Ch2Ratio): its frame's transmission (~0.11 s at 9600 baud), the
+// gateway, the network and the client take ~0.2 s on hardware, ~0.45 s in the simulated chain, and
+// up to ~1.2 s with a legacy client polling the gateway every second.
+constexpr uint8_t kVo2WindowCycles = 5;                // 0.1 s at 50 Hz
+constexpr uint8_t kCh2SmallChangeTimeoutCycles = 25;   // a small change is assumed applied after 0.5 s
+constexpr uint8_t kCh2LargeChangeTimeoutCycles = 100;  // a large one that never shows: after 2 s
+constexpr float kCh2SettleNoiseWatts = 15.0f;          // window-to-window scatter of the spare power
+// A proposal that moves VO2 by this many points or more is sent at once in an early frame.
+constexpr uint8_t kVo2UrgentStep = 5;
+// Frames are never closer than this: the UART sends the previous one from the frame buffer.
+constexpr uint8_t kMinFrameGapCycles = 10;  // 0.2 s at 50 Hz, 0.17 s at 60 Hz
 // VO2 is handed back to channel 1 only while channel 1 holds the export within this band of its
 // target over the second, and while channel 1 is known to absorb power (see below).
 constexpr float kCh2GiveBackBandWatts = 20.0f;
@@ -180,7 +188,13 @@ static_assert(kZcMaxOutliers >= 2 && kZcStableCrossings >= 3, "tracker re-lock")
 static_assert(kZcArmScaled > 0 && kZcArmScaled < 300 * kVoltageScale, "arming threshold");
 static_assert(kRegulatorGain > 0.0f && kRegulatorGain < 1.0f, "integral gain: stable for 0 < g < 1");
 static_assert(kCh2Gain > 0.0f && kCh2Gain < 1.0f, "channel-2 gain must not overshoot");
-static_assert(kVo2TailCycles >= 5 && kVo2TailCycles <= kCyclesPerFrame50Hz, "VO2 export window");
+static_assert(kVo2WindowCycles >= 3 && kVo2WindowCycles < kCh2SmallChangeTimeoutCycles &&
+              kCh2SmallChangeTimeoutCycles < kCh2LargeChangeTimeoutCycles, "VO2 window and response timeouts");
+static_assert(kVo2UrgentStep >= 2 && kVo2UrgentStep <= 20, "urgent VO2 step");
+// 10 bits a character at 9600 baud: the longest frame (diagnostic keys too) is out of the buffer
+// before the next one is built, even at 60 Hz.
+static_assert(uint32_t(kTxBufferSize) * 10UL * 60UL < uint32_t(kMinFrameGapCycles) * kSerialBaud,
+              "the previous frame is sent before the next one is built");
 static_assert(kExportTargetWatts >= 0.0f && kExportTargetWatts < kMinRoutableWatts, "export target");
 static_assert(kMinFiredFraction > 0.0f && kMinFiredFraction < 0.1f, "min fired fraction");
 static_assert(kBucketCapacityJoules > 0.0f && kCh1HeaterWatts > 0.0f && kCh2Watts > 0.0f, "ratings");

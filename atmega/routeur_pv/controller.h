@@ -1,6 +1,7 @@
 // loop()-side orchestration, hardware-free: per mains cycle it turns the ISR's sums into a
 // measurement, runs the channel-1 regulator, computes the firing delay for the next half-cycles,
-// accumulates the frame averages and, once per second, updates VO2 and builds the frame.
+// accumulates the frame averages and, once per second, builds the frame with the latest VO2 (earlier
+// when VO2 must move fast: see Ch2Ratio).
 // It also feeds the channel-1 absorption detector (regulator.h) with the power commanded over each
 // cycle and the import measured, and probes an idle channel 1 judged "not absorbing".
 #pragma once
@@ -58,7 +59,8 @@ class RouterController {
 
     // The command computed after cycle k-1 fires from the second half of cycle k: this cycle
     // carried half of the one before it and half of the last one.
-    if (status == 0) absorption_.add(0.5f * (commanded_watts_[0] + commanded_watts_[1]), m.import_watts);
+    const float ch1_applied_watts = 0.5f * (commanded_watts_[0] + commanded_watts_[1]);
+    if (status == 0) absorption_.add(ch1_applied_watts, m.import_watts);
     else absorption_.skip();
 
     if (status & (kStatusNoMains | kStatusNoZeroCross)) ch1_.reset();
@@ -86,6 +88,14 @@ class RouterController {
     commanded_watts_[1] = command.fire ? ch1_.fired_fraction() * ch1_.params().heater_watts : 0.0f;
 
     accumulate(sums, m, status, command, period_ok);
+    if (status == 0) {
+      ch2_.add_cycle(-m.import_watts, ch1_.demand_watts(), ch1_applied_watts,
+                     ch1_.saturated() || !absorption_.absorbing(), absorption_.absorbing());
+    } else {
+      ch2_.skip_cycle();
+    }
+    if (averages_.cycles >= cycles_per_frame_ || (ch2_.urgent() && averages_.cycles >= cfg::kMinFrameGapCycles))
+      finish_frame();
     return command;
   }
 
@@ -99,21 +109,18 @@ class RouterController {
 
  private:
   static constexpr uint16_t kMinPairsForOffset = 100;
+  static constexpr uint16_t kWatchdogFlagCycles = cfg::kWatchdogResetFlagSeconds * cfg::kCyclesPerFrame50Hz;
 
   struct FrameAverages {
     uint8_t cycles;
     uint8_t frequency_cycles;
     bool saturated_all;
-    bool absorbing_all;      // judged absorbing in every cycle of the second
     bool not_absorbing_all;  // judged drawing nothing in every (valid) cycle of the second
     uint8_t status;
-    float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms, demand_watts;
+    float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms;
     // Over the whole cycles only (both ends measured crossings): a partial cycle at start-up or
     // after a cut would bias the means of v^2 and v*i.
     float export_watts_whole, vrms_whole;
-    // Whole cycles among the last kVo2TailCycles of the second: VO2's export.
-    uint8_t tail_cycles;
-    float export_watts_tail;
   };
 
   void accumulate(const CycleSums& sums, const CycleMeasurement& m, uint8_t status,
@@ -123,46 +130,37 @@ class RouterController {
     ++a.cycles;
     a.status |= status;
     a.saturated_all = (first || a.saturated_all) && ch1_.saturated() && status == 0;
-    a.absorbing_all = (first || a.absorbing_all) && absorption_.absorbing();
     a.not_absorbing_all = (first || a.not_absorbing_all) && !absorption_.absorbing() && status == 0;
     a.bucket_joules += ch1_.bucket_joules();
     a.export_watts += -m.import_watts;
     a.routed_percent += ch1_.fired_fraction() * 100.0f;
     a.delay_us += float(command.delay_ticks) / float(cfg::kTicksPerSecond / 1000000UL);
     a.vrms += m.vrms;
-    a.demand_watts += ch1_.demand_watts();
     last_pairs_ = sums.pairs;
     if (period_ok) {
       ++a.frequency_cycles;
       a.export_watts_whole += -m.import_watts;
       a.vrms_whole += m.vrms;
-      if (a.cycles + cfg::kVo2TailCycles > cycles_per_frame_) {
-        ++a.tail_cycles;
-        a.export_watts_tail += -m.import_watts;
-      }
       const float hz = period_to_hz(sums.period_ticks);
       a.frequency_hz += hz;
       cycles_per_frame_ = hz >= cfg::kMainsHzSplit ? cfg::kCyclesPerFrame60Hz : cfg::kCyclesPerFrame50Hz;
     } else if (status & (kStatusNoMains | kStatusNoZeroCross)) {
       cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;  // fixed ~20 ms windows: 1 s
     }
-    if (a.cycles >= cycles_per_frame_) finish_second();
+    if (++uptime_cycles_ == 0) uptime_cycles_ = 0xFFFF;
   }
 
-  void finish_second() {
+  void finish_frame() {
     FrameAverages& a = averages_;
     const float n = float(a.cycles);
     const float whole = float(a.frequency_cycles);
     const float export_avg = whole > 0.0f ? a.export_watts_whole / whole : a.export_watts / n;
     const float vrms_avg = whole > 0.0f ? a.vrms_whole / whole : a.vrms / n;
-    // Channel 1 at full power or drawing nothing (thermostat open) all second: VO2 takes the surplus.
-    const bool ch1_full = a.saturated_all || a.not_absorbing_all;
-    const float export_tail = a.tail_cycles ? a.export_watts_tail / float(a.tail_cycles) : export_avg;
-    ch2_.update(export_tail, a.demand_watts / n, ch1_full, a.absorbing_all);
+    ch2_.commit();
     uint8_t status = a.status;
-    if (ch1_full) status |= kStatusCh1Saturated;
-    if (watchdog_reset_ && seconds_ < cfg::kWatchdogResetFlagSeconds) status |= kStatusWatchdogReset;
-    if (seconds_ < 0xFFFF) ++seconds_;
+    // Channel 1 at full power or drawing nothing (thermostat open) all along.
+    if (a.saturated_all || a.not_absorbing_all) status |= kStatusCh1Saturated;
+    if (watchdog_reset_ && uptime_cycles_ < kWatchdogFlagCycles) status |= kStatusWatchdogReset;
 
     frame_.begin();
     frame_.add_fixed("EIB", to_fixed(a.bucket_joules / n, 2), 2);
@@ -193,7 +191,7 @@ class RouterController {
   uint16_t voltage_offset_scaled_ = cfg::kAdcBiasScaled;
   uint16_t half_period_ticks_ = uint16_t(cfg::kTicksPerSecond / cfg::kCyclesPerFrame50Hz / 2);
   uint16_t last_pairs_ = 0;
-  uint16_t seconds_ = 0;
+  uint16_t uptime_cycles_ = 0;  // saturates
   uint8_t cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;
   bool frame_ready_ = false;
   bool watchdog_reset_ = false;

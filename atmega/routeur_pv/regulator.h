@@ -23,13 +23,17 @@
 // s^2 the residual variance of the window (house noise, a load switched during the window...);
 // otherwise (d did not move enough, or too noisy) the previous verdict stands.
 //
-// Channel 2 (VO2, percent of its rating), once per second from 1-second averages:
+// Channel 2 (VO2, percent of its rating), from the averages over a window of a few cycles, taken
+// once the last VO2 sent has had time to reach the client (Ch2Ratio::add_cycle):
 //  - import:                       VO2 -= 100 * import / ch2_W            (fast)
-//  - channel 1 saturated, or not absorbing, all along ("saturated" below):
+//  - channel 1 saturated, or not absorbing, all along ("full" below):
 //                                   VO2 += g2 * 100 * export / ch2_W
-//  - channel 1 has headroom, was judged absorbing all second and holds the export near its target
+//  - channel 1 has headroom, was judged absorbing all window and holds the export near its target
 //    (a heater whose thermostat opened draws nothing: it must not get the surplus back):
 //                                   VO2 -= g2 * 100 * headroom / ch2_W     (surplus back to ch1)
+// The latest proposal goes out with the next frame; one that moves VO2 by kVo2UrgentStep or more
+// makes the controller send that frame early, so channel 2 follows a surplus step in a fraction of
+// a second instead of waiting up to a second for the regular frame.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -161,24 +165,29 @@ struct Ch2Params {
   float heater_watts = cfg::kCh1HeaterWatts;
   float export_target_watts = cfg::kExportTargetWatts;
   float give_back_band_watts = cfg::kCh2GiveBackBandWatts;
+  uint8_t window_cycles = cfg::kVo2WindowCycles;
+  uint8_t urgent_step = cfg::kVo2UrgentStep;
+  uint8_t small_change_timeout_cycles = cfg::kCh2SmallChangeTimeoutCycles;
+  uint8_t large_change_timeout_cycles = cfg::kCh2LargeChangeTimeoutCycles;
+  float settle_noise_watts = cfg::kCh2SettleNoiseWatts;
 };
 
 class Ch2Ratio {
  public:
   explicit Ch2Ratio(const Ch2Params& params = Ch2Params()) : p_(params) {}
 
-  // export_avg_watts, ch1_demand_avg_watts: 1-second averages; ch1_saturated_all_second: saturated
-  // or not absorbing all second; ch1_absorbing_all_second: judged absorbing all second (the
-  // surplus may go back to channel 1).
-  uint8_t update(float export_avg_watts, float ch1_demand_avg_watts, bool ch1_saturated_all_second,
-                 bool ch1_absorbing_all_second = true) {
+  // The rule, from averages over a window (see the top of this file): the VO2 that takes the
+  // measured excess, sheds an import or gives the surplus back to channel 1. ch1_full_all: channel
+  // 1 saturated or drawing nothing all window; ch1_absorbing_all: judged absorbing all window.
+  uint8_t propose(float export_avg_watts, float ch1_demand_avg_watts, bool ch1_full_all,
+                  bool ch1_absorbing_all = true) const {
     const float percent_per_watt = 100.0f / p_.ch2_watts;
     float change = 0.0f;
     if (export_avg_watts < 0.0f) {
       change = export_avg_watts * percent_per_watt;  // import: remove it all at once
-    } else if (ch1_saturated_all_second) {
+    } else if (ch1_full_all) {
       change = p_.gain * export_avg_watts * percent_per_watt;
-    } else if (vo2_ > 0 && ch1_absorbing_all_second &&
+    } else if (vo2_ > 0 && ch1_absorbing_all &&
                fabsf(export_avg_watts - p_.export_target_watts) <= p_.give_back_band_watts) {
       const float headroom = p_.heater_watts - ch1_demand_avg_watts;
       change = -p_.gain * (headroom > 0.0f ? headroom : 0.0f) * percent_per_watt;
@@ -186,12 +195,100 @@ class Ch2Ratio {
     float next = float(vo2_) + change;
     if (next < 0.0f) next = 0.0f;
     if (next > float(cfg::kVo2Max)) next = float(cfg::kVo2Max);
-    vo2_ = uint8_t(lroundf(next));
+    return uint8_t(lroundf(next));
+  }
+  // Applies the rule at once (unit tests of the rule; the firmware goes through add_cycle/commit).
+  uint8_t update(float export_avg_watts, float ch1_demand_avg_watts, bool ch1_full_all,
+                 bool ch1_absorbing_all = true) {
+    proposal_ = propose(export_avg_watts, ch1_demand_avg_watts, ch1_full_all, ch1_absorbing_all);
+    return commit();
+  }
+
+  // Per valid mains cycle: the export measured, channel 1's demand (the regulator's) and the power
+  // commanded to it over the cycle (what it drew, if it absorbs). Every window_cycles the window's
+  // averages make the next proposal, but only once the last change of VO2 has shown in the
+  // measurements: until then the export still shows the old VO2, and counting it again would
+  // overshoot. A change of VO2 moves the power left to channel 1 and the grid, "spare" = export +
+  // channel-1 power of the same cycle (counted only while channel 1 absorbs: an open thermostat
+  // draws nothing), by -change x ch2_W. It has shown when a window's spare moved at least half of
+  // that and agrees with the window before (the client's answer is complete), both windows having
+  // the channel-1 verdict the change was made with. A client that never answers (offline, its
+  // load's thermostat open) is taken to have after a timeout: VO2 then climbs on, as it must.
+  void add_cycle(float export_watts, float ch1_demand_watts, float ch1_applied_watts, bool ch1_full,
+                 bool ch1_absorbing) {
+    if (waiting_ && ++cycles_waited_ >= timeout_cycles_) waiting_ = false;
+    if (w_.cycles == 0) w_.full_all = w_.absorbing_all = true;
+    ++w_.cycles;
+    w_.export_watts += export_watts;
+    w_.demand_watts += ch1_demand_watts;
+    w_.spare_watts += export_watts + (ch1_absorbing ? ch1_applied_watts : 0.0f);
+    w_.full_all = w_.full_all && ch1_full;
+    w_.absorbing_all = w_.absorbing_all && ch1_absorbing;
+    w_.absorbing_any = w_.absorbing_any || ch1_absorbing;
+    if (w_.cycles < p_.window_cycles) return;
+    const float n = float(w_.cycles);
+    const float spare = w_.spare_watts / n;
+    const bool same_verdict = absorbing_at_change_ ? w_.absorbing_all : !w_.absorbing_any;
+    if (waiting_ && have_previous_spare_ && same_verdict) {
+      const float moved = (spare - spare_before_change_) / expected_spare_change_;
+      const float agreement = 0.25f * fabsf(expected_spare_change_) + p_.settle_noise_watts;
+      if (moved >= 0.5f && fabsf(spare - previous_spare_) <= agreement) waiting_ = false;  // it shows
+    }
+    if (!waiting_) {
+      proposal_ = propose(w_.export_watts / n, w_.demand_watts / n, w_.full_all, w_.absorbing_all);
+      proposal_spare_ = spare;
+      proposal_absorbing_ = w_.absorbing_all;
+    }
+    previous_spare_ = spare;
+    have_previous_spare_ = same_verdict;
+    w_ = Window();
+  }
+  // An unusable cycle (no mains, clipped): the window starts again.
+  void skip_cycle() {
+    w_ = Window();
+    have_previous_spare_ = false;
+  }
+  // The latest proposal moves VO2 by urgent_step or more: it should go out now, not at the next
+  // regular frame.
+  bool urgent() const { return step(proposal_) >= p_.urgent_step; }
+  // A frame goes out: VO2 takes the latest proposal.
+  uint8_t commit() {
+    if (proposal_ != vo2_) {
+      expected_spare_change_ = -(float(proposal_) - float(vo2_)) * p_.ch2_watts / 100.0f;
+      spare_before_change_ = proposal_spare_;
+      absorbing_at_change_ = proposal_absorbing_;
+      timeout_cycles_ = step(proposal_) >= p_.urgent_step ? p_.large_change_timeout_cycles
+                                                          : p_.small_change_timeout_cycles;
+      cycles_waited_ = 0;
+      waiting_ = true;
+      have_previous_spare_ = false;
+      w_ = Window();
+    }
+    vo2_ = proposal_;
     return vo2_;
   }
   uint8_t value() const { return vo2_; }
+  bool waiting_for_response() const { return waiting_; }
 
  private:
+  struct Window {
+    uint8_t cycles;
+    bool full_all, absorbing_all, absorbing_any;
+    float export_watts, demand_watts, spare_watts;
+  };
+  uint8_t step(uint8_t to) const { return to > vo2_ ? to - vo2_ : vo2_ - to; }
+
   Ch2Params p_;
+  Window w_ = Window();
   uint8_t vo2_ = 0;
+  uint8_t proposal_ = 0;
+  float proposal_spare_ = 0.0f;        // spare of the window behind the proposal
+  float spare_before_change_ = 0.0f;   // ... of the change sent last
+  float expected_spare_change_ = 0.0f;
+  float previous_spare_ = 0.0f;
+  bool have_previous_spare_ = false;  // the window before, with the verdict of the change
+  bool proposal_absorbing_ = true;    // channel-1 verdict over the window behind the proposal
+  bool absorbing_at_change_ = true;   // ... of the change sent last
+  bool waiting_ = false;
+  uint8_t cycles_waited_ = 0, timeout_cycles_ = 0;
 };

@@ -204,19 +204,20 @@ class ZeroCrossDetector {
     }
     outliers_ = 0;
     const uint8_t fraction = uint8_t(predicted);
-    // e x 256 - fraction, times alpha and beta, in 16 bits (|e| <= kZcOutlierMaxTicks).
+    // e x 256 - fraction, times alpha and beta, in 16 bits (|e| <= kZcOutlierMaxTicks). A multiply,
+    // not a shift: e is negative half the time (the compiler emits the shift all the same).
     // Settling (fewer than kZcStableCrossings good crossings since the (re)lock): the faster gains,
     // so that the seed's error is gone by the time the gate may fire.
     int16_t phase_step, period_step;
     if (good_crossings_ < cfg::kZcStableCrossings) {
-      phase_step = int16_t(int16_t(e << (8 - cfg::kZcPhaseGainShiftSettling)) -
+      phase_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPhaseGainShiftSettling))) -
                            int16_t(fraction >> cfg::kZcPhaseGainShiftSettling));
-      period_step = int16_t(int16_t(e << (8 - cfg::kZcPeriodGainShiftSettling)) -
+      period_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPeriodGainShiftSettling))) -
                             int16_t(fraction >> cfg::kZcPeriodGainShiftSettling));
     } else {
-      phase_step = int16_t(int16_t(e << (8 - cfg::kZcPhaseGainShift)) -
+      phase_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPhaseGainShift))) -
                            int16_t(fraction >> cfg::kZcPhaseGainShift));
-      period_step = int16_t(int16_t(e << (8 - cfg::kZcPeriodGainShift)) -
+      period_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPeriodGainShift))) -
                             int16_t(fraction >> cfg::kZcPeriodGainShift));
     }
     set_phase(uint32_t(predicted + uint32_t(int32_t(phase_step))));

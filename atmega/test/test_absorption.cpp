@@ -129,14 +129,15 @@ TEST(absorption_closing_thermostat_is_seen_again) {
 
 TEST(vo2_gives_nothing_back_to_a_channel_1_that_does_not_absorb) {
   Ch2Ratio ch2;
-  for (int k = 0; k < 3; ++k) ch2.update(200.0f, 2000.0f, true);  // 12 + 12 + 12
-  CHECK_EQ(ch2.value(), 36);
+  for (int k = 0; k < 3; ++k) ch2.update(200.0f, 2000.0f, true);
+  const int held = int(ch2.value());
+  CHECK_EQ(held, 3 * int(lroundf(cfg::kCh2Gain * 20.0f)));
   // Export on target, channel 1 with headroom but judged not absorbing: VO2 holds.
   for (int k = 0; k < 10; ++k) ch2.update(5.0f, 300.0f, false, false);
-  CHECK_EQ(ch2.value(), 36);
-  // Judged absorbing: the headroom goes back to channel 1.
+  CHECK_EQ(ch2.value(), held);
+  // Judged absorbing: the headroom (300 W, 30 points) goes back to channel 1.
   ch2.update(5.0f, 1700.0f, false, true);
-  CHECK_EQ(ch2.value(), 18);
+  CHECK_EQ(ch2.value(), held - int(lroundf(cfg::kCh2Gain * 30.0f)));
 }
 
 namespace {

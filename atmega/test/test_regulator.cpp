@@ -165,5 +165,123 @@ TEST(vo2_takes_over_when_the_thermostat_opens) {
   Ch2Ratio ch2;
   // Channel 1 saturated (wound up, draws nothing), 600 W exported: VO2 climbs in big steps.
   ch2.update(600.0f, 2000.0f, true);
-  CHECK_EQ(ch2.value(), 36);
+  CHECK_EQ(ch2.value(), int(lroundf(cfg::kCh2Gain * 60.0f)));
+}
+
+namespace {
+// Feeds Ch2Ratio cycles of a steady export with channel 1 saturated; returns the cycles it took
+// until a proposal is urgent (-1: never within max_cycles).
+int cycles_until_urgent(Ch2Ratio& ch2, float export_watts, int max_cycles) {
+  for (int k = 1; k <= max_cycles; ++k) {
+    ch2.add_cycle(export_watts, 2000.0f, 2000.0f, true, true);
+    if (ch2.urgent()) return k;
+  }
+  return -1;
+}
+
+// Channel 1 (ideal, 2000 W, absorbing unless the thermostat is open) and a client that applies, at
+// each cycle, the VO2 sent latency_cycles earlier; frames go out when VO2 is urgent, at least every
+// 50 cycles.
+struct Ch2Site {
+  Ch2Ratio ch2;
+  double surplus = 0.0;
+  bool thermostat_open = false;
+  int latency_cycles = 20;
+  int cycle = 0, last_frame = 0;
+  uint8_t sent[256] = {};  // VO2 carried by the frames, by cycle (ring)
+  uint8_t applied = 0;
+  uint8_t vo2_max = 0;
+  double last_export = 0.0;
+
+  void run(int cycles) {
+    for (int k = 0; k < cycles; ++k, ++cycle) {
+      if (cycle >= latency_cycles) applied = sent[(cycle - latency_cycles) & 0xFF];
+      sent[cycle & 0xFF] = ch2.value();
+      const double available = surplus - applied / 100.0 * cfg::kCh2Watts;
+      const double ch1 = thermostat_open ? 0.0 : available > 2000.0 ? 2000.0 : available < 0.0 ? 0.0 : available;
+      last_export = available - ch1;
+      // The regulator winds up to the heater rating when the heater draws nothing.
+      const float demand = thermostat_open ? (available > 0.0 ? 2000.0f : 0.0f) : float(ch1);
+      ch2.add_cycle(float(last_export), demand, float(ch1), demand >= 1960.0f || thermostat_open, !thermostat_open);
+      if ((ch2.urgent() && cycle - last_frame >= cfg::kMinFrameGapCycles) || cycle - last_frame >= 50) {
+        const uint8_t vo2 = ch2.commit();
+        vo2_max = vo2 > vo2_max ? vo2 : vo2_max;
+        sent[cycle & 0xFF] = vo2;
+        last_frame = cycle;
+      }
+    }
+  }
+};
+}  // namespace
+
+TEST(vo2_step_is_urgent_after_one_window_and_waits_for_the_client_after_a_change) {
+  Ch2Ratio ch2;
+  CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 100), int(cfg::kVo2WindowCycles));
+  CHECK_EQ(ch2.value(), 0);  // nothing moves before a frame carries it
+  const int expected = int(lroundf(cfg::kCh2Gain * 60.0f));
+  CHECK_EQ(ch2.commit(), expected);
+  CHECK(!ch2.urgent());
+  CHECK(ch2.waiting_for_response());
+  // The client never answers (the export stays): the change is assumed applied after the timeout.
+  const int timeout_windows = (cfg::kCh2LargeChangeTimeoutCycles + cfg::kVo2WindowCycles - 1) / cfg::kVo2WindowCycles;
+  CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 200), timeout_windows * int(cfg::kVo2WindowCycles));
+}
+
+TEST(vo2_goes_on_once_the_client_answer_shows) {
+  Ch2Ratio ch2;
+  cycles_until_urgent(ch2, 600.0f, 100);
+  const int first = ch2.commit();  // 54 points: 540 of the 600 W
+  // The client applies it after 20 cycles: the spare power falls by 540 W. The first window after
+  // that is taken as the transition, the next one (agreeing with it) proposes the rest.
+  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, 2000.0f, true, true);
+  CHECK(ch2.waiting_for_response());
+  const float rest = 600.0f - first * cfg::kCh2Watts / 100.0f;
+  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, 2000.0f, true, true);
+  CHECK(!ch2.waiting_for_response());
+  CHECK_EQ(ch2.commit(), first + int(lroundf(cfg::kCh2Gain * rest / 10.0f)));
+}
+
+TEST(vo2_settles_without_overshoot_whatever_the_client_latency) {
+  // 0.2 s (hardware), 0.45 s (simulated chain), 1.2 s (a legacy client polling every second).
+  for (int latency : {10, 23, 60}) {
+    Ch2Site site;
+    site.latency_cycles = latency;
+    site.surplus = 2600.0;  // 600 W above the heater
+    site.run(50 * 20);
+    printf("    client latency %d cycles: VO2 %d, highest %d, export %.1f W\n", latency, site.applied,
+           site.vo2_max, site.last_export);
+    CHECK_NEAR(site.applied, 60, 1);
+    CHECK(site.vo2_max <= 62);
+    CHECK(fabs(site.last_export) <= 10.0);
+  }
+}
+
+TEST(vo2_small_changes_wait_for_the_regular_frame) {
+  Ch2Ratio ch2;
+  const float small_watts = (float(cfg::kVo2UrgentStep) - 1.5f) / 100.0f * cfg::kCh2Watts / cfg::kCh2Gain;
+  CHECK_EQ(cycles_until_urgent(ch2, small_watts, 60), -1);
+  CHECK(ch2.commit() > 0);  // the regular frame takes it
+  CHECK(ch2.value() < cfg::kVo2UrgentStep);
+}
+
+TEST(vo2_window_restarts_after_an_unusable_cycle) {
+  Ch2Ratio ch2;
+  for (int k = 1; k < cfg::kVo2WindowCycles; ++k) ch2.add_cycle(600.0f, 2000.0f, 2000.0f, true, true);
+  ch2.skip_cycle();  // no mains, clipped: the window's cycles are not trusted
+  CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 100), int(cfg::kVo2WindowCycles));
+}
+
+TEST(vo2_import_is_shed_in_one_urgent_step_once_the_client_answered) {
+  Ch2Site site;
+  site.thermostat_open = true;  // channel 2 alone takes the surplus
+  site.surplus = 1500.0;
+  site.run(50 * 10);
+  CHECK_EQ(site.applied, 100);
+  // A cloud: 400 W imported. The next window sheds it all in one urgent frame.
+  site.surplus = 600.0;
+  const int before = site.cycle;
+  while (site.applied == 100 && site.cycle - before < 100) site.run(1);
+  printf("    400 W import: VO2 %d applied after %d cycles\n", site.applied, site.cycle - before);
+  CHECK_EQ(site.applied, 60);
+  CHECK(site.cycle - before <= 2 * cfg::kVo2WindowCycles + site.latency_cycles);
 }

@@ -124,7 +124,7 @@ void RouteurPvComponent::handle_frame_(const Frame &f) {
   if (!this->link_ok_)
     ESP_LOGI(TAG, "Link up");
   this->link_ok_ = true;
-  this->publish_counters_(true);  // frames come once a second: their counter is never throttled
+  this->publish_counters_(true);  // one frame a second (a few more while VO2 moves fast): never throttled
 }
 
 void RouteurPvComponent::handle_timeout_() {
