@@ -121,6 +121,11 @@ def test_load_step_settles_within_0_3_s(simulate):
     summary = simulate(rows, seconds=16)
     assert settling_time_s(summary, 10.0) <= 0.3  # the seed: about 1 s
     assert abs(summary["grid_w_mean_last"]) <= 10.0
+    # The house's step itself is imported for the cycles it takes to measure it and answer; the
+    # router adds nothing: no burst at start-up either (the demand does not wind up while the gate
+    # waits for the crossing tracker to settle).
+    assert summary["router_import_wh"] <= 0.005 * summary["ch1_wh"]
+    assert max(summary["grid_w_per_cycle"][:100]) <= 50.0
 
 
 def test_60_hz_mains_is_detected_and_regulated(simulate):

@@ -206,6 +206,7 @@ class AdcPipeline {
   void finish_cycle(uint16_t period_ticks, bool measured) {
     CycleSums& acc = *acc_;
     if (!measured) acc.flags |= kCycleNoCrossing;
+    if (!detector_.stable()) acc.flags |= kCycleTrackerSettling;
     acc.period_ticks = period_ticks;
     acc.last_voltage = previous_voltage_;
     const uint8_t published = uint8_t(completed_count_ + 1);

@@ -64,7 +64,10 @@ class RouterController {
     else absorption_.skip();
 
     if (status & (kStatusNoMains | kStatusNoZeroCross)) ch1_.reset();
-    else if (status & kStatusAdcClipped) ch1_.hold_off();
+    // Clipped, or the gate could not fire (the crossing tracker settling after a (re)lock): the
+    // cycle says nothing of the demand, and integrating it would wind the demand up (an import
+    // burst when firing starts).
+    else if ((status & kStatusAdcClipped) || (sums.flags & kCycleTrackerSettling)) ch1_.hold_off();
     else ch1_.update(-m.import_watts);
 
     if (probe_cycles_ < cfg::kCh1ProbeIntervalCycles) ++probe_cycles_;
@@ -89,8 +92,11 @@ class RouterController {
 
     accumulate(sums, m, status, command, period_ok);
     if (status == 0) {
-      ch2_.add_cycle(-m.import_watts, ch1_.demand_watts(), ch1_applied_watts,
-                     ch1_.saturated() || !absorption_.absorbing(), absorption_.absorbing());
+      // Channel 1 "full" as this cycle measured it: the power applied over it, not the demand
+      // computed after it (while channel 1 ramps up, the export still shows the ramp).
+      const RegulatorParams& p = ch1_.params();
+      const bool ch1_full = ch1_applied_watts >= p.saturated_fraction * p.heater_watts || !absorption_.absorbing();
+      ch2_.add_cycle(-m.import_watts, ch1_.demand_watts(), ch1_applied_watts, ch1_full, absorption_.absorbing());
     } else {
       ch2_.skip_cycle();
     }

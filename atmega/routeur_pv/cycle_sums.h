@@ -5,6 +5,7 @@
 enum CycleFlags : uint8_t {
   kCycleClipped = 1,      // a sample of this cycle was 0 or 1023
   kCycleNoCrossing = 2,   // the cycle did not end on a measured positive crossing
+  kCycleTrackerSettling = 4,  // the crossing tracker was not settled: the gate could not fire
 };
 
 // A channel-1 gate edge steps the current between two current samples. The sums are rectangle sums:

@@ -68,7 +68,7 @@ class Ch1Regulator {
     if (demand_watts_ < watts) demand_watts_ = watts > p_.heater_watts ? p_.heater_watts : watts;
     firing_ = demand_watts_ >= p_.min_routable_watts;
   }
-  // Measurement unusable (clipped): fire nothing this time, keep the integral.
+  // Measurement unusable (clipped, gate blocked): fire nothing this time, keep the integral.
   void hold_off() { firing_ = false; }
   // No mains / no crossing: start again from zero.
   void reset() { demand_watts_ = 0.0f; firing_ = false; }

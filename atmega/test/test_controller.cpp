@@ -32,3 +32,26 @@ TEST(controller_saturated_surplus_keeps_framing_and_sends_the_vo2_step_early) {
   CHECK(c.ch1().saturated());
   CHECK(c.vo2() > 0);
 }
+
+TEST(controller_does_not_wind_up_while_the_gate_cannot_fire) {
+  // After a (re)lock the crossing tracker settles for a few crossings and the ISR does not fire:
+  // the surplus those cycles measure must not pile up into the demand (an import burst after).
+  RouterController c;
+  House h;
+  h.surplus_w = 800.0;
+  for (int cycle = 0; cycle < 10; ++cycle) {
+    CycleSums sums = simulate_cycle(h, 0.0);
+    sums.flags |= kCycleTrackerSettling;
+    CHECK(!c.on_cycle(sums).fire);
+  }
+  CHECK_EQ(c.ch1().demand_watts(), 0.0f);
+  double fraction = 0.0, highest = 0.0;
+  for (int cycle = 0; cycle < 50; ++cycle) {
+    const GateCommand g = c.on_cycle(simulate_cycle(h, fraction));
+    fraction = g.fire ? c.ch1().fired_fraction() : 0.0;
+    highest = c.ch1().demand_watts() > highest ? c.ch1().demand_watts() : highest;
+  }
+  printf("    800 W surplus after 10 cycles of a settling tracker: demand at most %.0f W\n", highest);
+  CHECK(highest <= 850.0);  // the loop's own start-up; wound up it would start at 2000 W
+  CHECK_NEAR(c.ch1().demand_watts(), 800.0 - cfg::kExportTargetWatts, 15.0);
+}
