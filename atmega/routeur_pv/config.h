@@ -127,6 +127,8 @@ constexpr uint8_t kVo2WindowCycles = 5;                // 0.1 s at 50 Hz
 constexpr uint8_t kCh2SmallChangeTimeoutCycles = 25;   // a small change is assumed applied after 0.5 s
 constexpr uint8_t kCh2LargeChangeTimeoutCycles = 100;  // a large one that never shows: after 2 s
 constexpr float kCh2SettleNoiseWatts = 15.0f;          // window-to-window scatter of the spare power
+// A window proposes only if its cycles' export spans less than this + 10 % of its mean (steady).
+constexpr float kVo2SteadyBandWatts = 30.0f;
 // A proposal that moves VO2 by this many points or more is sent at once in an early frame.
 constexpr uint8_t kVo2UrgentStep = 5;
 // Frames are never closer than this: the UART sends the previous one from the frame buffer.

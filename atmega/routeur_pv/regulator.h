@@ -170,6 +170,7 @@ struct Ch2Params {
   uint8_t small_change_timeout_cycles = cfg::kCh2SmallChangeTimeoutCycles;
   uint8_t large_change_timeout_cycles = cfg::kCh2LargeChangeTimeoutCycles;
   float settle_noise_watts = cfg::kCh2SettleNoiseWatts;
+  float steady_band_watts = cfg::kVo2SteadyBandWatts;
 };
 
 class Ch2Ratio {
@@ -212,13 +213,19 @@ class Ch2Ratio {
   // channel-1 power of the same cycle (counted only while channel 1 absorbs: an open thermostat
   // draws nothing), by -change x ch2_W. It has shown when a window's spare moved at least half of
   // that and agrees with the window before (the client's answer is complete), both windows having
-  // the channel-1 verdict the change was made with. A client that never answers (offline, its
-  // load's thermostat open) is taken to have after a timeout: VO2 then climbs on, as it must.
+  // the channel-1 verdict the change was made with; until the answer starts, the reference spare
+  // follows the windows (the surplus may change meanwhile). A client that never answers (offline,
+  // its load's thermostat open) is taken to have after a timeout: VO2 then climbs on, as it must.
   void add_cycle(float export_watts, float ch1_demand_watts, float ch1_applied_watts, bool ch1_full,
                  bool ch1_absorbing) {
     if (waiting_ && ++cycles_waited_ >= timeout_cycles_) waiting_ = false;
-    if (w_.cycles == 0) w_.full_all = w_.absorbing_all = true;
+    if (w_.cycles == 0) {
+      w_.full_all = w_.absorbing_all = true;
+      w_.export_min = w_.export_max = export_watts;
+    }
     ++w_.cycles;
+    if (export_watts < w_.export_min) w_.export_min = export_watts;
+    if (export_watts > w_.export_max) w_.export_max = export_watts;
     w_.export_watts += export_watts;
     w_.demand_watts += ch1_demand_watts;
     w_.spare_watts += export_watts + (ch1_absorbing ? ch1_applied_watts : 0.0f);
@@ -233,9 +240,15 @@ class Ch2Ratio {
       const float moved = (spare - spare_before_change_) / expected_spare_change_;
       const float agreement = 0.25f * fabsf(expected_spare_change_) + p_.settle_noise_watts;
       if (moved >= 0.5f && fabsf(spare - previous_spare_) <= agreement) waiting_ = false;  // it shows
+      // No sign of the answer yet, or a move the other way (the surplus itself changed, maybe
+      // within the window behind the change): the reference follows.
+      else if (moved < 0.25f) spare_before_change_ = spare;
     }
-    if (!waiting_) {
-      proposal_ = propose(w_.export_watts / n, w_.demand_watts / n, w_.full_all, w_.absorbing_all);
+    // A window across a step of the surplus would propose part of it: the next one, all of it.
+    const float export_avg = w_.export_watts / n;
+    const bool steady = w_.export_max - w_.export_min <= p_.steady_band_watts + 0.1f * fabsf(export_avg);
+    if (!waiting_ && steady) {
+      proposal_ = propose(export_avg, w_.demand_watts / n, w_.full_all, w_.absorbing_all);
       proposal_spare_ = spare;
       proposal_absorbing_ = w_.absorbing_all;
     }
@@ -274,7 +287,7 @@ class Ch2Ratio {
   struct Window {
     uint8_t cycles;
     bool full_all, absorbing_all, absorbing_any;
-    float export_watts, demand_watts, spare_watts;
+    float export_watts, demand_watts, spare_watts, export_min, export_max;
   };
   uint8_t step(uint8_t to) const { return to > vo2_ ? to - vo2_ : vo2_ - to; }
 

@@ -256,6 +256,24 @@ TEST(vo2_settles_without_overshoot_whatever_the_client_latency) {
   }
 }
 
+TEST(vo2_follows_a_surplus_step_wherever_it_falls_in_a_window) {
+  // A step inside the window behind a proposal makes that proposal small; the client's answer to it
+  // must still be recognised (the surplus moved the other way meanwhile), not waited out.
+  int slowest = 0;
+  for (int offset = 0; offset < 2 * cfg::kVo2WindowCycles; ++offset) {
+    Ch2Site site;
+    site.surplus = 2600.0;
+    site.run(50 * 10 + offset);
+    CHECK_EQ(site.applied, 60);
+    site.surplus = 3000.0;  // VO2 100 takes the 1000 W above the heater
+    const int start = site.cycle;
+    while (site.applied < 95 && site.cycle - start < 200) site.run(1);
+    slowest = site.cycle - start > slowest ? site.cycle - start : slowest;
+  }
+  printf("    +400 W above the heater: VO2 >= 95 applied within %d cycles (client latency 20)\n", slowest);
+  CHECK(slowest <= 20 + 3 * cfg::kVo2WindowCycles);  // latency + the window across the step + one
+}
+
 TEST(vo2_small_changes_wait_for_the_regular_frame) {
   Ch2Ratio ch2;
   const float small_watts = (float(cfg::kVo2UrgentStep) - 1.5f) / 100.0f * cfg::kCh2Watts / cfg::kCh2Gain;
