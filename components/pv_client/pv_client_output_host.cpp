@@ -1,6 +1,6 @@
 // Host: no pins, no interrupts. The same GateScheduler runs against a simulated mains clock in the
 // main loop; the gate edges it schedules become the power a resistive load_power heater would take,
-// published (average over each 100 ms) on the optional simulated power sensor.
+// published (average over each mains cycle) on the optional simulated power sensor.
 #ifdef USE_HOST
 
 #include "pv_client_output.h"
@@ -8,9 +8,10 @@
 
 namespace esphome::pv_client {
 
-/// A real dimmer applies a new level within a half-cycle: the simulated power is published often
-/// (5 mains cycles at 50 Hz) so the house model that it feeds sees the change as soon.
-static constexpr uint32_t SIM_POWER_PERIOD_MS = 100;
+/// A real dimmer applies a new level within a half-cycle, and in a real house the grid meter sees it
+/// at once: the simulated power is published every mains cycle so the house model it feeds (the
+/// demo, the whole-system tests) sees the change nearly as soon.
+static constexpr uint32_t SIM_POWER_PERIOD_MS = 20;
 
 void PvClientOutput::platform_setup_() {
   MainsSimConfig config;
