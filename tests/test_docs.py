@@ -27,3 +27,16 @@ def test_example_frame_crc(body, crc):
 def test_the_docs_show_example_frames():
     bodies = [p.values[0] for p in example_frames()]
     assert len(bodies) >= 3
+
+
+def test_readme_figures_are_those_of_the_last_bench_run():
+    """The performance section is generated from bench/results.json (`make bench`), never edited."""
+    import json
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from readme_figures import BEGIN, END, render
+
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    assert block == "\n" + render(results) + "\n"

@@ -68,10 +68,16 @@ async def _linearity(client_port: int, levels) -> list[tuple[float, float]]:
         for level in levels:
             c.client.number_command(c.infos["manual_ratio"].key, level)
             await c.wait_for(lambda st: st.get("level") == float(level), 3.0)
-            # skip the second in progress, then take a full one
-            n = sum(1 for e in c.events if e[1] == "simulated_heater_power")
-            await c.wait_for(lambda st: sum(1 for e in c.events if e[1] == "simulated_heater_power") >= n + 2, 4.0)
-            rows.append((level, c.states["simulated_heater_power"]))
+            # the power is published every mains cycle: let the change pass, then average 10 cycles
+            await asyncio.sleep(0.2)
+            since = time.monotonic()
+
+            def settled_powers():
+                return [e[2] for e in c.events if e[1] == "simulated_heater_power" and e[0] >= since]
+
+            await c.wait_for(lambda st: len(settled_powers()) >= 10, 4.0)
+            powers = settled_powers()[:10]
+            rows.append((level, sum(powers) / len(powers)))
     finally:
         await c.disconnect()
     return rows
