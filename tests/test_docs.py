@@ -1,9 +1,11 @@
-"""The documentation's example frames carry the right CRC (users copy them to test their set-up)."""
+"""The documentation's example frames carry the right CRC (users copy them to test their set-up),
+and the README's figures are those of the last benchmark run."""
+import json
 import re
-
 import sys
 
 import pytest
+from readme_figures import BEGIN, END, render
 from simrun import ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "gateway"))
@@ -31,11 +33,6 @@ def test_the_docs_show_example_frames():
 
 def test_readme_figures_are_those_of_the_last_bench_run():
     """The performance section is generated from bench/results.json (`make bench`), never edited."""
-    import json
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    from readme_figures import BEGIN, END, render
-
     text = (ROOT / "README.md").read_text()
     block = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
     results = json.loads((ROOT / "bench" / "results.json").read_text())

@@ -193,6 +193,7 @@ static_assert(kCh2Gain > 0.0f && kCh2Gain < 1.0f, "channel-2 gain must not overs
 static_assert(kVo2WindowCycles >= 3 && kVo2WindowCycles < kCh2SmallChangeTimeoutCycles &&
               kCh2SmallChangeTimeoutCycles < kCh2LargeChangeTimeoutCycles, "VO2 window and response timeouts");
 static_assert(kVo2UrgentStep >= 2 && kVo2UrgentStep <= 20, "urgent VO2 step");
+static_assert(uint32_t(kWatchdogResetFlagSeconds) * kCyclesPerFrame60Hz < 0xFFFFUL, "uptime in 16-bit cycles");
 // 10 bits a character at 9600 baud: the longest frame (diagnostic keys too) is out of the buffer
 // before the next one is built, even at 60 Hz.
 static_assert(uint32_t(kTxBufferSize) * 10UL * 60UL < uint32_t(kMinFrameGapCycles) * kSerialBaud,

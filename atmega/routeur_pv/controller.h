@@ -94,8 +94,7 @@ class RouterController {
     if (status == 0) {
       // Channel 1 "full" as this cycle measured it: the power applied over it, not the demand
       // computed after it (while channel 1 ramps up, the export still shows the ramp).
-      const RegulatorParams& p = ch1_.params();
-      const bool ch1_full = ch1_applied_watts >= p.saturated_fraction * p.heater_watts || !absorption_.absorbing();
+      const bool ch1_full = ch1_.is_full_power(ch1_applied_watts) || !absorption_.absorbing();
       ch2_.add_cycle(-m.import_watts, ch1_.demand_watts(), ch1_applied_watts, ch1_full, absorption_.absorbing());
     } else {
       ch2_.skip_cycle();
@@ -115,13 +114,12 @@ class RouterController {
 
  private:
   static constexpr uint16_t kMinPairsForOffset = 100;
-  static constexpr uint16_t kWatchdogFlagCycles = cfg::kWatchdogResetFlagSeconds * cfg::kCyclesPerFrame50Hz;
 
   struct FrameAverages {
     uint8_t cycles;
     uint8_t frequency_cycles;
     bool saturated_all;
-    bool not_absorbing_all;  // judged drawing nothing in every (valid) cycle of the second
+    bool not_absorbing_all;  // judged drawing nothing in every (valid) cycle of the frame
     uint8_t status;
     float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms;
     // Over the whole cycles only (both ends measured crossings): a partial cycle at start-up or
@@ -166,7 +164,9 @@ class RouterController {
     uint8_t status = a.status;
     // Channel 1 at full power or drawing nothing (thermostat open) all along.
     if (a.saturated_all || a.not_absorbing_all) status |= kStatusCh1Saturated;
-    if (watchdog_reset_ && uptime_cycles_ < kWatchdogFlagCycles) status |= kStatusWatchdogReset;
+    // Uptime in cycles, not frames: frames may come early.
+    if (watchdog_reset_ && uptime_cycles_ < uint16_t(cfg::kWatchdogResetFlagSeconds * cycles_per_frame_))
+      status |= kStatusWatchdogReset;
 
     frame_.begin();
     frame_.add_fixed("EIB", to_fixed(a.bucket_joules / n, 2), 2);

@@ -77,7 +77,9 @@ class Ch1Regulator {
   float demand_watts() const { return demand_watts_; }
   float fired_fraction() const { return firing_ ? demand_watts_ / p_.heater_watts : 0.0f; }
   float bucket_joules() const { return demand_watts_ / p_.heater_watts * p_.bucket_capacity_joules; }
-  bool saturated() const { return demand_watts_ >= p_.saturated_fraction * p_.heater_watts; }
+  bool saturated() const { return is_full_power(demand_watts_); }
+  // `watts` of channel 1 count as full power (saturated_fraction of the heater or more).
+  bool is_full_power(float watts) const { return watts >= p_.saturated_fraction * p_.heater_watts; }
   const RegulatorParams& params() const { return p_; }
 
  private:
