@@ -3,18 +3,17 @@
 A run is a list of per-second records {t, pv_w, house_w, grid_w, ch1_w, ch2_w} (grid_w positive =
 import), as sim/pvsim streams them.
 """
-import csv
 import json
 from pathlib import Path
+
+from simrun import load_scenario
 
 WH_PER_WS = 1.0 / 3600.0
 
 
 def scenario_capacity(path: Path):
     """t -> rated power channels 1 and 2 can absorb at t (step function of the scenario rows)."""
-    with open(path) as f:
-        rows = [r for r in csv.DictReader(line for line in f if not line.startswith("#"))]
-    steps = [(float(r["t_s"]), float(r.get("ch1_w") or 2000) + float(r.get("ch2_w") or 1000)) for r in rows]
+    steps = [(t, ch1 + ch2) for t, _pv, _house, ch1, ch2, _mains_v in load_scenario(path)]
 
     def capacity(t: float) -> float:
         current = steps[0][1]

@@ -1,5 +1,7 @@
 """Run sim/pvsim from Python and compute the figures tests and benchmarks share."""
 import csv
+import importlib.machinery
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -8,6 +10,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PVSIM = ROOT / "sim" / "pvsim"
 ATMEGA_ELF = ROOT / "atmega" / "build" / "routeur_pv.elf"  # what `make -C atmega` builds
 SCENARIO_COLUMNS = ("t_s", "pv_w", "house_w", "ch1_w", "ch2_w", "mains_v")
+
+
+def load_scenario(path: Path) -> list[tuple]:
+    """The simulator's own reading of a scenario CSV (sim/pvsim's load_scenario): rows of
+    (t, pv, house, ch1, ch2, mains_v), sorted by time, the channel ratings' defaults filled in."""
+    loader = importlib.machinery.SourceFileLoader("pvsim", str(PVSIM))  # a script: no .py suffix
+    pvsim = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(pvsim)
+    return pvsim.load_scenario(str(path), 230.0)
 
 
 def write_scenario(path: Path, rows) -> Path:
