@@ -174,6 +174,14 @@ class ZeroCrossDetector {
     return half >= cfg::kMinHalfPeriodTicks && half <= cfg::kMaxHalfPeriodTicks;
   }
 
+  // (e x 256 - fraction) / 2^kShift: a gain applied to the innovation e (ticks) less the predicted
+  // crossing's fraction, in Q8 and 16 bits. A multiply, not a shift: e is negative half the time
+  // (the compiler emits the shift all the same); kShift a constant, so no shift loop in the ISR.
+  template <uint8_t kShift>
+  __attribute__((always_inline, optimize("O2"))) static int16_t gain_step(int16_t e, uint8_t fraction) {
+    return int16_t(int16_t(e * (1 << (8 - kShift))) - int16_t(fraction >> kShift));
+  }
+
   // Locked: one measured crossing into the alpha-beta tracker (an outlier keeps the prediction
   // and sets suspect_).
   // optimize("O2") (with complete()): constant shifts unrolled, -Os makes them loops.
@@ -204,21 +212,16 @@ class ZeroCrossDetector {
     }
     outliers_ = 0;
     const uint8_t fraction = uint8_t(predicted);
-    // e x 256 - fraction, times alpha and beta, in 16 bits (|e| <= kZcOutlierMaxTicks). A multiply,
-    // not a shift: e is negative half the time (the compiler emits the shift all the same).
-    // Settling (fewer than kZcStableCrossings good crossings since the (re)lock): the faster gains,
-    // so that the seed's error is gone by the time the gate may fire.
+    // Alpha and beta (|e| <= kZcOutlierMaxTicks: 16 bits suffice). Settling (fewer than
+    // kZcStableCrossings good crossings since the (re)lock): the faster gains, so that the seed's
+    // error is gone by the time the gate may fire.
     int16_t phase_step, period_step;
     if (good_crossings_ < cfg::kZcStableCrossings) {
-      phase_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPhaseGainShiftSettling))) -
-                           int16_t(fraction >> cfg::kZcPhaseGainShiftSettling));
-      period_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPeriodGainShiftSettling))) -
-                            int16_t(fraction >> cfg::kZcPeriodGainShiftSettling));
+      phase_step = gain_step<cfg::kZcPhaseGainShiftSettling>(e, fraction);
+      period_step = gain_step<cfg::kZcPeriodGainShiftSettling>(e, fraction);
     } else {
-      phase_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPhaseGainShift))) -
-                           int16_t(fraction >> cfg::kZcPhaseGainShift));
-      period_step = int16_t(int16_t(e * (1 << (8 - cfg::kZcPeriodGainShift))) -
-                            int16_t(fraction >> cfg::kZcPeriodGainShift));
+      phase_step = gain_step<cfg::kZcPhaseGainShift>(e, fraction);
+      period_step = gain_step<cfg::kZcPeriodGainShift>(e, fraction);
     }
     set_phase(uint32_t(predicted + uint32_t(int32_t(phase_step))));
     set_half_period_q8(uint32_t(half_q8_ + uint32_t(int32_t(period_step))));
