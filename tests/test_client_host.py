@@ -59,7 +59,7 @@ def test_client_follows_sender_manual_modes_timeout(client_program, sender_progr
                 assert await c.wait_for(lambda st: close(st.get("level"), 30)
                                         and close(st.get("routed_power"), 0.30 * ch.LOAD_POWER_W, 1), 5), c.states
                 assert await c.wait_for(lambda st: st.get("ratio_stale") is False, 3), c.states
-                # the simulated heater takes what the gate timing delivers (published every 100 ms)
+                # the simulated heater takes what the gate timing delivers (published every mains cycle)
                 assert await c.wait_for(lambda st: close(st.get("simulated_heater_power"), 0.30 * ch.LOAD_POWER_W, 0.006 * ch.LOAD_POWER_W), 4), c.states
                 # manual ratio: max(router, manual) in auto
                 await set_number(c, "manual_ratio", 50)
