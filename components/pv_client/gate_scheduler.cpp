@@ -232,4 +232,14 @@ bool PV_CLIENT_ISR GateScheduler::poll(uint32_t now, uint32_t *next_event) {
   return gate;
 }
 
+uint32_t PV_CLIENT_ISR GateScheduler::poll_step(uint32_t now, uint32_t min_step_us, uint32_t max_step_us,
+                                                bool *gate) {
+  uint32_t next = now + max_step_us;
+  *gate = this->poll(now, &next);
+  const int32_t dt = diff_us(next, now);
+  if (dt < static_cast<int32_t>(min_step_us))
+    return min_step_us;
+  return static_cast<uint32_t>(dt) > max_step_us ? max_step_us : static_cast<uint32_t>(dt);
+}
+
 }  // namespace esphome::pv_client

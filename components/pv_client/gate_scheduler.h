@@ -43,6 +43,19 @@ enum FireMethod : uint8_t {
 /// Q16 "one": a phase delay of Q16_ONE never fires, a burst level of Q16_ONE fires every half-cycle.
 static constexpr uint32_t Q16_ONE = 65536;
 
+/// The ESP8266 Arduino core's waveform generator (core_esp8266_waveform_pwm.cpp) never lets timer1
+/// wait longer than MAXIRQUS (10 ms) nor less than MINIRQTIME (4 us).
+static constexpr uint32_t ESP8266_TIMER1_MIN_US = 4;
+static constexpr uint32_t ESP8266_TIMER1_MAX_US = 10000;
+
+/// What an ESP8266 setTimer1Callback() callback must return for a step of `us` microseconds: CPU
+/// clock cycles, not microseconds (core_esp8266_waveform.h), at `cpu_mhz` (80 or 160). The step is
+/// clamped to the core's limits first, so the product cannot overflow.
+constexpr uint32_t us_to_cycles(uint32_t us, uint32_t cpu_mhz) {
+  return (us < ESP8266_TIMER1_MIN_US ? ESP8266_TIMER1_MIN_US : us > ESP8266_TIMER1_MAX_US ? ESP8266_TIMER1_MAX_US : us) *
+         cpu_mhz;
+}
+
 struct GateSchedulerConfig {
   uint32_t min_half_period_us{7000};    // 71 Hz
   uint32_t max_half_period_us{11500};   // 43 Hz
@@ -79,6 +92,10 @@ class GateScheduler {
   /// Advance to `now` (call at least at every *next_event returned): closes crossing windows,
   /// starts half-cycles, and returns whether the gate must be high at `now`.
   bool poll(uint32_t now, uint32_t *next_event);
+  /// poll() for a one-shot timer (ESP8266 timer1, ESP32 gptimer): the gate state at `now` in *gate,
+  /// and the microseconds until the timer must fire again, within [min_step_us, max_step_us] (the
+  /// maximum bounds how late a closing window or a lost mains is noticed).
+  uint32_t poll_step(uint32_t now, uint32_t min_step_us, uint32_t max_step_us, bool *gate);
 
   bool is_locked() const { return this->locked_; }
   uint32_t get_half_period_us() const { return this->period_q4_ >> 4; }

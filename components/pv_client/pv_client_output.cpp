@@ -9,17 +9,14 @@ namespace esphome::pv_client {
 static const char *const TAG = "pv_client.output";
 
 #ifndef USE_HOST
-uint32_t IRAM_ATTR HOT PvClientIsrStore::poll_gate(uint32_t now, uint32_t max_step_us) {
-  uint32_t next = now + max_step_us;
-  const bool on = this->scheduler.poll(now, &next);
+uint32_t IRAM_ATTR HOT PvClientIsrStore::poll_gate(uint32_t now, uint32_t min_step_us, uint32_t max_step_us) {
+  bool on;
+  const uint32_t step = this->scheduler.poll_step(now, min_step_us, max_step_us, &on);
   if (on != this->gate) {
     this->gate_pin.digital_write(on);
     this->gate = on;
   }
-  const int32_t dt = static_cast<int32_t>(next - now);
-  if (dt < 0)
-    return 0;
-  return static_cast<uint32_t>(dt) > max_step_us ? max_step_us : static_cast<uint32_t>(dt);
+  return step;
 }
 
 static void IRAM_ATTR HOT pv_client_zero_cross_isr(PvClientIsrStore *store) { store->scheduler.on_edge(micros()); }

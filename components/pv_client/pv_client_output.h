@@ -22,8 +22,8 @@ struct PvClientIsrStore {
 #ifndef USE_HOST
   ISRInternalGPIOPin gate_pin;
   /// From the timer interrupt: drives the gate as the scheduler says at `now` (us); returns the
-  /// microseconds until the next event it asks for, at most `max_step_us`.
-  uint32_t poll_gate(uint32_t now, uint32_t max_step_us);
+  /// microseconds until the next event it asks for (GateScheduler::poll_step).
+  uint32_t poll_gate(uint32_t now, uint32_t min_step_us, uint32_t max_step_us);
 #endif
   volatile bool gate{false};
 };

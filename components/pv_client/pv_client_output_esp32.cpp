@@ -20,9 +20,7 @@ static gptimer_handle_t g_timer = nullptr;  // NOLINT(cppcoreguidelines-avoid-no
 static bool IRAM_ATTR pv_client_timer_isr(gptimer_handle_t timer, const gptimer_alarm_event_data_t *edata,
                                           void *arg) {
   auto *store = static_cast<PvClientIsrStore *>(arg);
-  uint32_t dt = store->poll_gate(micros(), MAX_TIMER_STEP_US);
-  if (dt < MIN_TIMER_STEP_US)
-    dt = MIN_TIMER_STEP_US;
+  const uint32_t dt = store->poll_gate(micros(), MIN_TIMER_STEP_US, MAX_TIMER_STEP_US);  // 1 MHz: us = ticks
   gptimer_alarm_config_t alarm{};
   alarm.alarm_count = edata->count_value + static_cast<uint64_t>(dt);
   gptimer_set_alarm_action(timer, &alarm);

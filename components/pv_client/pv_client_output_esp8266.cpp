@@ -5,6 +5,7 @@
 #include "pv_client_output.h"
 #include "esphome/core/log.h"
 
+#include <Arduino.h>  // clockCyclesPerMicrosecond()
 #include <core_esp8266_waveform.h>
 
 namespace esphome::pv_client {
@@ -13,17 +14,18 @@ static const char *const TAG = "pv_client.esp8266";
 
 /// Longest timer1 step: the scheduler is polled at least this often (window closes, lost mains).
 static constexpr uint32_t MAX_TIMER_STEP_US = 500;
-static constexpr uint32_t MIN_TIMER_STEP_US = 2;
 
 static PvClientIsrStore *g_store = nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
-/// timer1 callback: returns the microseconds until it must run again.
+/// timer1 callback. The core wants CPU clock cycles until the next call, not microseconds
+/// (core_esp8266_waveform.h): a 500 us step returned as 500 would be 6 us at 80 MHz, an interrupt
+/// storm starving Wi-Fi. clockCyclesPerMicrosecond() is the core's F_CPU (80 or 160 MHz).
 static uint32_t IRAM_ATTR HOT pv_client_timer_isr() {
   PvClientIsrStore *store = g_store;
   if (store == nullptr)
-    return MAX_TIMER_STEP_US;
-  const uint32_t dt = store->poll_gate(micros(), MAX_TIMER_STEP_US);
-  return dt < MIN_TIMER_STEP_US ? MIN_TIMER_STEP_US : dt;
+    return us_to_cycles(MAX_TIMER_STEP_US, clockCyclesPerMicrosecond());
+  const uint32_t dt = store->poll_gate(micros(), ESP8266_TIMER1_MIN_US, MAX_TIMER_STEP_US);
+  return us_to_cycles(dt, clockCyclesPerMicrosecond());
 }
 
 void PvClientOutput::platform_setup_() {

@@ -259,6 +259,90 @@ TEST(GateScheduler, ZeroCrossOffsetShiftsTheFiring) {
   EXPECT_NEAR(static_cast<double>((on - 1000) % 10000), 5000.0, 2.0);
 }
 
+// ------------------------------------------------------------------ timer steps (ESP8266 / ESP32 glue)
+TEST(TimerStep, PollStepIsTheTimeToTheNextEventWithinBounds) {
+  Driver d;
+  d.s.set_phase_delay_q16(phase_delay_q16_for_power(0.5f));
+  const uint32_t half = 10000, t0 = 1000;
+  for (int k = 0; k < 6; k++)
+    d.edge_at(t0 + k * half);
+  ASSERT_TRUE(d.s.is_locked());
+  const uint32_t zc = t0 + 5 * half;
+  d.advance_to(zc + 600);  // window closed, gate due at zc + 5000
+  bool gate = true;
+  EXPECT_EQ(d.s.poll_step(zc + 600, 4, 500, &gate), 500u);  // next event 4400 us away: capped
+  EXPECT_FALSE(gate);
+  EXPECT_EQ(d.s.poll_step(zc + 4800, 4, 500, &gate), 200u);  // exactly to the gate's rise
+  EXPECT_FALSE(gate);
+  EXPECT_EQ(d.s.poll_step(zc + 4999, 4, 500, &gate), 4u);  // 1 us away: the timer's minimum
+  EXPECT_EQ(d.s.poll_step(zc + 5000, 4, 500, &gate), 500u);
+  EXPECT_TRUE(gate);
+  // unlocked: polled at the maximum step, gate off
+  GateScheduler idle;
+  idle.configure(GateSchedulerConfig{});
+  EXPECT_EQ(idle.poll_step(123, 5, 500, &gate), 500u);
+  EXPECT_FALSE(gate);
+}
+
+TEST(TimerStep, Esp8266CallbackAnswersCpuCyclesNotMicroseconds) {
+  EXPECT_EQ(us_to_cycles(500, 80), 40000u);
+  EXPECT_EQ(us_to_cycles(500, 160), 80000u);
+  EXPECT_EQ(us_to_cycles(1, 80), ESP8266_TIMER1_MIN_US * 80);  // the core's minimum
+  EXPECT_EQ(us_to_cycles(0, 160), ESP8266_TIMER1_MIN_US * 160);
+  EXPECT_EQ(us_to_cycles(UINT32_MAX, 160), ESP8266_TIMER1_MAX_US * 160);  // clamped: no overflow
+  static_assert(us_to_cycles(UINT32_MAX, 160) < (1u << 31), "the core compares cycle counts as int32");
+}
+
+/// The ESP8266 glue against a model of the core's timer1: a CPU cycle counter at `mhz`, the callback
+/// run again after the cycles it returned (within the core's limits), zero-cross interrupts at the
+/// detector edges. Returns the callbacks per second and the worst gate-rise error (us).
+static std::pair<double, double> run_timer1_model(uint32_t mhz, float level, double seconds) {
+  GateScheduler s;
+  s.configure(GateSchedulerConfig{});
+  s.set_phase_delay_q16(phase_delay_q16_for_power(level));
+  const uint64_t half_cycles = static_cast<uint64_t>(10000) * mhz;  // 50 Hz, in CPU cycles
+  const uint64_t end = static_cast<uint64_t>(seconds * 1e6) * mhz;
+  const double delay_us = phase_angle_for_power(level) / PI * 10000.0;
+  uint64_t next_cb = 0, next_zc = 1000ull * mhz, callbacks = 0;
+  bool gate = false;
+  double worst = 0;
+  while (next_cb < end) {
+    if (next_zc <= next_cb) {
+      s.on_edge(static_cast<uint32_t>(next_zc / mhz));
+      next_zc += half_cycles;
+      continue;
+    }
+    const uint32_t now_us = static_cast<uint32_t>(next_cb / mhz);
+    bool on;
+    // exactly what pv_client_timer_isr() answers
+    const uint32_t cycles = us_to_cycles(s.poll_step(now_us, ESP8266_TIMER1_MIN_US, 500, &on), mhz);
+    if (on && !gate && s.get_half_cycle_index() > 2) {
+      const double since_zc = static_cast<double>(now_us - s.get_zero_cross_us());
+      worst = std::max(worst, std::fabs(since_zc - delay_us));
+    }
+    gate = on;
+    callbacks++;
+    uint64_t step = cycles;
+    step = std::max<uint64_t>(step, ESP8266_TIMER1_MIN_US * mhz);  // the core's own limits
+    step = std::min<uint64_t>(step, ESP8266_TIMER1_MAX_US * mhz);
+    next_cb += step;
+  }
+  return {callbacks / seconds, worst};
+}
+
+TEST(TimerStep, Esp8266Timer1ModelFiresOnTimeAndRarely) {
+  for (uint32_t mhz : {80u, 160u}) {
+    for (float level : {0.1f, 0.5f, 0.9f}) {
+      auto [rate, worst] = run_timer1_model(mhz, level, 2.0);
+      // at least every 500 us, plus a few events per half-cycle: ~2000-2400 a second. Microseconds
+      // taken for cycles would make it 80 to 160 times more (an interrupt every 3-6 us).
+      EXPECT_GE(rate, 2000.0) << mhz << " MHz";
+      EXPECT_LE(rate, 2600.0) << mhz << " MHz";
+      EXPECT_LE(worst, 1.0) << mhz << " MHz, level " << level;  // the gate rises at its event
+    }
+  }
+}
+
 // ------------------------------------------------------------------ burst
 struct BurstStats {
   std::vector<int> fired;  // per half-cycle 0/1
