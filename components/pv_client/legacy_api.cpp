@@ -1,5 +1,6 @@
 #include "legacy_api.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -139,14 +140,110 @@ bool parse_routeur_vo2(const char *json, size_t len, float *vo2) {
   return true;
 }
 
-bool parse_param_ratio(const char *body, size_t len, float *ratio) {
-  float v;
-  if (!json_find_number(body, len, "ratio", &v))
+bool parse_ratio_text(const char *text, size_t len, float *ratio) {
+  if (text == nullptr || len == 0 || len > 3)
     return false;
-  if (!(v >= 0.0f && v <= 100.0f))
+  if (len > 1 && text[0] == '0')
+    return false;  // no leading zero: "007" is not a JSON number
+  unsigned value = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (text[i] < '0' || text[i] > '9')
+      return false;
+    value = value * 10 + static_cast<unsigned>(text[i] - '0');
+  }
+  if (value > 100)
     return false;
-  *ratio = v;
+  *ratio = static_cast<float>(value);
   return true;
+}
+
+/// Skips JSON whitespace from p; true when p then starts with `token`, and moves p past it.
+static bool expect_token(const char *&p, const char *end, const char *token) {
+  while (p < end && is_space(*p))
+    p++;
+  const size_t n = std::strlen(token);
+  if (static_cast<size_t>(end - p) < n || std::memcmp(p, token, n) != 0)
+    return false;
+  p += n;
+  return true;
+}
+
+bool parse_param_ratio(const char *body, size_t len, float *ratio) {
+  if (body == nullptr)
+    return false;
+  const char *p = body;
+  const char *end = body + len;
+  if (!expect_token(p, end, "{") || !expect_token(p, end, "\"ratio\"") || !expect_token(p, end, ":"))
+    return false;
+  while (p < end && is_space(*p))
+    p++;
+  const char *digits = p;
+  while (p < end && *p >= '0' && *p <= '9')
+    p++;
+  float value;
+  if (!parse_ratio_text(digits, static_cast<size_t>(p - digits), &value))
+    return false;
+  if (!expect_token(p, end, "}"))
+    return false;
+  while (p < end && is_space(*p))
+    p++;
+  if (p != end)
+    return false;  // trailing bytes
+  *ratio = value;
+  return true;
+}
+
+void BodyBuffer::add(const uint8_t *piece, size_t piece_len, size_t index, size_t total) {
+  if (index == 0 && this->len == 0 && !this->broken)
+    this->total = total;  // the first piece
+  if (total != this->total) {
+    this->broken = true;
+    return;
+  }
+  if (this->too_long())
+    return;  // never stored: answered 413
+  // in order and within `total` (len <= total always, so total - index cannot wrap)
+  if (index != this->len || piece_len > total - index) {
+    this->broken = true;
+    return;
+  }
+  if (piece_len > 0)
+    std::memcpy(this->data + this->len, piece, piece_len);
+  this->len += piece_len;
+}
+
+ParamReply param_request(const BodyBuffer *body, const char *ratio_arg, size_t ratio_arg_len) {
+  ParamReply reply{400, 0.0f};
+  if (body != nullptr) {
+    if (body->too_long()) {
+      reply.status = 413;
+    } else if (body->complete() && parse_param_ratio(body->data, body->len, &reply.ratio)) {
+      reply.status = 200;
+    }
+    return reply;
+  }
+  if (ratio_arg != nullptr && parse_ratio_text(ratio_arg, ratio_arg_len, &reply.ratio))
+    reply.status = 200;
+  return reply;
+}
+
+static bool contains_ignore_case(const char *haystack, const char *needle) {
+  const size_t n = std::strlen(needle);
+  for (const char *h = haystack; *h != '\0'; h++) {
+    size_t i = 0;
+    while (i < n && h[i] != '\0' && std::tolower(static_cast<unsigned char>(h[i])) == needle[i])
+      i++;
+    if (i == n)
+      return true;
+  }
+  return false;
+}
+
+bool is_form_content_type(const char *content_type) {
+  if (content_type == nullptr)
+    return false;
+  return contains_ignore_case(content_type, "application/x-www-form-urlencoded") ||
+         contains_ignore_case(content_type, "multipart/form-data");
 }
 
 static long round_percent(float v) {

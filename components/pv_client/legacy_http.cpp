@@ -5,11 +5,11 @@
 #include "esphome/core/log.h"
 
 #include <cstdlib>
+#include <string>
 
 namespace esphome::pv_client {
 
 static const char *const TAG = "pv_client.http";
-static constexpr size_t MAX_BODY = 128;
 
 static bool url_is(AsyncWebServerRequest *request, const char *path) {
 #ifdef USE_ESP32
@@ -37,12 +37,35 @@ bool PvClientLegacyHttp::canHandle(AsyncWebServerRequest *request) const {
 
 void PvClientLegacyHttp::handleBody(AsyncWebServerRequest *request, uint8_t *data, size_t len, size_t index,
                                     size_t total) {
-  // ESPAsyncWebServer (ESP8266) hands a JSON body over in chunks before handleRequest()
-  if (index == 0)
-    this->body_.clear();
-  if (this->body_.size() + len <= MAX_BODY)
-    this->body_.append(reinterpret_cast<const char *>(data), len);
+#ifndef USE_ESP32
+  // ESPAsyncWebServer hands a body over in pieces (one per TCP segment) before handleRequest(). It is
+  // gathered in the request's own _tempObject (freed with the request), so two clients cannot mix.
+  auto *body = static_cast<BodyBuffer *>(request->_tempObject);
+  if (body == nullptr) {
+    body = static_cast<BodyBuffer *>(calloc(1, sizeof(BodyBuffer)));  // NOLINT(cppcoreguidelines-no-malloc)
+    if (body == nullptr)
+      return;  // no memory: a later piece, or no body at all, is answered 400
+    request->_tempObject = body;
+  }
+  body->add(data, len, index, total);
+#endif
 }
+
+#ifdef USE_ESP32
+/// esp_http_server leaves a non-form body unread for the handler; httpd_req_recv() may return it in
+/// pieces. A body longer than BodyBuffer takes is not read (the server discards it).
+static void read_body(AsyncWebServerRequest *request, BodyBuffer *body) {
+  const size_t total = request->contentLength();
+  body->add(nullptr, 0, 0, total);
+  uint8_t piece[PARAM_BODY_MAX];
+  while (!body->too_long() && !body->broken && body->len < total) {
+    const int n = httpd_req_recv(*request, reinterpret_cast<char *>(piece), total - body->len);
+    if (n <= 0)
+      return;  // closed or timed out: incomplete, answered 400
+    body->add(piece, static_cast<size_t>(n), body->len, total);
+  }
+}
+#endif
 
 void PvClientLegacyHttp::handleRequest(AsyncWebServerRequest *request) {
   char out[48];
@@ -51,33 +74,37 @@ void PvClientLegacyHttp::handleRequest(AsyncWebServerRequest *request) {
     request->send(200, "application/json", out);
     return;
   }
-  std::string body;
-  body.swap(this->body_);
+  const BodyBuffer *body = nullptr;
 #ifdef USE_ESP32
-  // esp_http_server: a non-form body is left unread for the handler
-  if (body.empty() && request->contentLength() > 0 && request->contentLength() <= MAX_BODY) {
-    char buf[MAX_BODY + 1];
-    int n = httpd_req_recv(*request, buf, request->contentLength());
-    if (n > 0)
-      body.assign(buf, static_cast<size_t>(n));
+  BodyBuffer esp32_body{};
+  if (request->contentLength() > 0) {
+    auto type = request->get_header("Content-Type");
+    if (type.has_value() && !is_form_content_type(type->c_str())) {
+      read_body(request, &esp32_body);
+      body = &esp32_body;
+    }
   }
+#else
+  body = static_cast<const BodyBuffer *>(request->_tempObject);
 #endif
-  float ratio = 0.0f;
-  bool ok = parse_param_ratio(body.data(), body.size(), &ratio);
-  if (!ok && request->hasArg("ratio")) {
-    // form or query fallback: ratio=n
-    std::string arg = request->arg("ratio").c_str();
-    char *end = nullptr;
-    float v = std::strtof(arg.c_str(), &end);
-    ok = end != arg.c_str() && v >= 0.0f && v <= 100.0f;
-    ratio = v;
-  }
+  // no raw body: the form field or query `ratio=n`
+  std::string arg;
+  const bool has_arg = body == nullptr && request->hasArg("ratio");
+  if (has_arg)
+    arg = request->arg("ratio").c_str();
+  const ParamReply reply = param_request(body, has_arg ? arg.c_str() : nullptr, arg.size());
+  const bool ok = reply.status == 200;
   if (ok) {
-    this->follow_->set_manual(ratio);
+    // This runs in the web server's context (ESP8266 TCP callbacks, the ESP32 httpd task), not the
+    // main loop: the ratio is applied there, as ESPHome's web_server does.
+    const float ratio = reply.ratio;
+    this->defer([this, ratio]() { this->follow_->set_manual(ratio); });
     ESP_LOGD(TAG, "Manual ratio %.0f%% from /api/param", ratio);
+  } else {
+    ESP_LOGW(TAG, "/api/param rejected (HTTP %d)", reply.status);
   }
-  render_param_json(out, sizeof(out), ok ? ratio : this->follow_->get_manual(), ok ? 0 : 1);
-  request->send(ok ? 200 : 400, "application/json", out);
+  render_param_json(out, sizeof(out), ok ? reply.ratio : this->follow_->get_manual(), ok ? 0 : 1);
+  request->send(reply.status, "application/json", out);
 }
 
 }  // namespace esphome::pv_client

@@ -1,15 +1,13 @@
 #pragma once
 // The old client's HTTP API on ESP targets (web_server_base handler, like ESPHome's prometheus):
 //   GET  /api/info            -> {"VO2":n}              (the level in use, percent)
-//   POST /api/param {"ratio":n} -> {"ratio":n,"error":0} (sets the manual ratio)
-// What it renders and parses lives in legacy_api.h (host tested).
+//   POST /api/param {"ratio":n} -> {"ratio":n,"error":0} (sets the manual ratio, in the main loop)
+// What it gathers, renders and parses lives in legacy_api.h (host tested).
 #include "esphome/core/defines.h"
 #ifdef USE_PV_CLIENT_LEGACY_HTTP
 
 #include "esphome/components/web_server_base/web_server_base.h"
 #include "esphome/core/component.h"
-
-#include <string>
 
 #include "pv_client_follow.h"
 
@@ -31,7 +29,6 @@ class PvClientLegacyHttp : public AsyncWebHandler, public Component {
  protected:
   web_server_base::WebServerBase *base_;
   PvClientFollow *follow_;
-  std::string body_;
 };
 
 }  // namespace esphome::pv_client

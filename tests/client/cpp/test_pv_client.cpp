@@ -503,3 +503,205 @@ TEST(LegacyApi, ParamAndInfo) {
   render_param_json(buf, sizeof(buf), 10, 1);
   EXPECT_STREQ(buf, R"({"ratio":10,"error":1})");
 }
+
+// ------------------------------------------------------------------ POST /api/param, request by request
+static bool param_ok(const std::string &body, float *r) { return parse_param_ratio(body.data(), body.size(), r); }
+
+TEST(LegacyParam, RatioTextIsAnIntegerFrom0To100) {
+  float r = -1;
+  for (auto [text, value] : std::vector<std::pair<const char *, float>>{{"0", 0}, {"7", 7}, {"35", 35}, {"100", 100}}) {
+    ASSERT_TRUE(parse_ratio_text(text, std::strlen(text), &r)) << text;
+    EXPECT_FLOAT_EQ(r, value);
+  }
+  for (const char *bad : {"", "101", "1000", "-1", "-0", "+5", "007", "00", "3.5", "35.0", "1e2", "35 ", " 35", "abc",
+                          "3a", "0x10"}) {
+    r = -1;
+    EXPECT_FALSE(parse_ratio_text(bad, std::strlen(bad), &r)) << "'" << bad << "'";
+    EXPECT_FLOAT_EQ(r, -1) << "output touched for '" << bad << "'";
+  }
+  EXPECT_FALSE(parse_ratio_text(nullptr, 0, &r));
+}
+
+TEST(LegacyParam, BodyAcceptsExactlyOneRatioWithAnyJsonWhitespace) {
+  float r = -1;
+  for (auto [body, value] : std::vector<std::pair<std::string, float>>{
+           {R"({"ratio":35})", 35},
+           {R"({"ratio": 35})", 35},
+           {R"({ "ratio" : 0 })", 0},
+           {"\r\n{\t\"ratio\"\n:\r100\t}\r\n", 100},
+           {R"(   {"ratio":   7}   )", 7}}) {
+    r = -1;
+    ASSERT_TRUE(param_ok(body, &r)) << body;
+    EXPECT_FLOAT_EQ(r, value) << body;
+  }
+}
+
+TEST(LegacyParam, EveryMalformedBodyIsRejectedAndChangesNothing) {
+  const std::vector<std::string> bad = {
+      "",                                  // empty
+      " \r\n",                             // only whitespace
+      "{",                                 // truncated
+      R"({"ratio")",                       // truncated after the key
+      R"({"ratio":)",                      // truncated before the value
+      R"({"ratio": 5)",                    // a prefix of {"ratio": 55}
+      R"({"ratio": 5,)",                   // a prefix of a longer object
+      R"({"ratio": 55}x)",                 // trailing garbage
+      R"({"ratio": 55}})",                 // trailing brace
+      R"({"ratio": 5}{"ratio": 6})",       // two objects
+      std::string(R"({"ratio":5})") + '\0',  // trailing NUL
+      R"({"rate": 5})",                    // wrong key
+      R"({"Ratio": 5})",                   // keys are case-sensitive
+      R"({"ratio ": 5})",                  // key with a space
+      R"({ratio: 5})",                     // unquoted key
+      R"({"ratio": 5, "mode": 1})",        // a second key
+      R"({"mode": 1, "ratio": 5})",        // the ratio as second key
+      R"({"ratio": 5, "ratio": 6})",       // duplicate key
+      R"({"a": {"ratio": 5}})",            // nested
+      R"([{"ratio": 5}])",                 // array
+      R"("ratio": 5)",                     // no braces
+      R"({"ratio" 5})",                    // no colon
+      R"({"ratio": "5"})",                 // string
+      R"({"ratio": true})",                // not a number
+      R"({"ratio": null})",                // not a number
+      R"({"ratio": })",                    // no value
+      R"({"ratio": 101})",                 // out of range
+      R"({"ratio": 1000})",                // out of range
+      R"({"ratio": -1})",                  // negative
+      R"({"ratio": -0})",                  // negative zero
+      R"({"ratio": +5})",                  // sign (not JSON)
+      R"({"ratio": 05})",                  // leading zero (not JSON)
+      R"({"ratio": 35.5})",                // decimals: the ratio is an integer percent
+      R"({"ratio": 35.0})",                // decimals
+      R"({"ratio": 3.5e1})",               // exponent
+      R"({"ratio": 1e2})",                 // exponent
+      R"({"ratio": 3 5})",                 // space inside the number
+      R"({"ratio": NaN})",                 // not JSON
+      "ratio=35",                          // a form sent as a raw body
+  };
+  for (const auto &body : bad) {
+    float r = -1;
+    EXPECT_FALSE(param_ok(body, &r)) << "'" << body << "'";
+    EXPECT_FLOAT_EQ(r, -1) << "output touched for '" << body << "'";
+    BodyBuffer b{};
+    b.add(reinterpret_cast<const uint8_t *>(body.data()), body.size(), 0, body.size());
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400) << "'" << body << "'";
+  }
+}
+
+/// A body handed over in pieces of the given sizes, as ESPAsyncWebServer's handleBody() does.
+static BodyBuffer gather(const std::string &body, const std::vector<size_t> &sizes) {
+  BodyBuffer b{};
+  size_t index = 0;
+  for (size_t n : sizes) {
+    b.add(reinterpret_cast<const uint8_t *>(body.data()) + index, n, index, body.size());
+    index += n;
+  }
+  return b;
+}
+
+TEST(LegacyParam, BodyInPiecesIsTakenOnlyWhenWhole) {
+  const std::string body = R"({"ratio": 55})";
+  // every split into two pieces, and one byte at a time: the whole body, 200
+  for (size_t cut = 0; cut <= body.size(); cut++) {
+    BodyBuffer b = gather(body, {cut, body.size() - cut});
+    ASSERT_TRUE(b.complete()) << cut;
+    ParamReply reply = param_request(&b, nullptr, 0);
+    EXPECT_EQ(reply.status, 200) << cut;
+    EXPECT_FLOAT_EQ(reply.ratio, 55);
+  }
+  BodyBuffer bytes = gather(body, std::vector<size_t>(body.size(), 1));
+  EXPECT_EQ(param_request(&bytes, nullptr, 0).status, 200);
+  // only the first pieces (the rest never came): a prefix such as {"ratio": 5 is never parsed
+  for (size_t cut = 1; cut < body.size(); cut++) {
+    BodyBuffer b = gather(body, {cut});
+    EXPECT_FALSE(b.complete()) << cut;
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400) << cut;
+  }
+  // a piece missing in the middle, repeated, or out of order
+  {
+    BodyBuffer b{};
+    auto *d = reinterpret_cast<const uint8_t *>(body.data());
+    b.add(d, 5, 0, body.size());
+    b.add(d + 9, body.size() - 9, 9, body.size());  // bytes 5..8 never came
+    EXPECT_TRUE(b.broken);
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400);
+  }
+  {
+    BodyBuffer b{};
+    auto *d = reinterpret_cast<const uint8_t *>(body.data());
+    b.add(d, 5, 0, body.size());
+    b.add(d, 5, 0, body.size());  // the first piece again
+    b.add(d + 5, body.size() - 5, 5, body.size());
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400);
+  }
+  {
+    BodyBuffer b{};
+    auto *d = reinterpret_cast<const uint8_t *>(body.data());
+    b.add(d + 5, body.size() - 5, 5, body.size());  // the first piece is missing
+    b.add(d, 5, 0, body.size());
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400);
+  }
+  {
+    BodyBuffer b{};  // more bytes than announced
+    const std::string longer = body + " ";
+    b.add(reinterpret_cast<const uint8_t *>(longer.data()), longer.size(), 0, body.size());
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400);
+  }
+  {
+    BodyBuffer b{};  // a second piece announcing another total
+    auto *d = reinterpret_cast<const uint8_t *>(body.data());
+    b.add(d, 5, 0, body.size());
+    b.add(d + 5, body.size() - 5, 5, body.size() + 1);
+    EXPECT_EQ(param_request(&b, nullptr, 0).status, 400);
+  }
+}
+
+TEST(LegacyParam, BodyLongerThanTheBufferIsRefused413) {
+  // exactly PARAM_BODY_MAX bytes (padded with whitespace): still taken
+  std::string fits = R"({"ratio": 42})";
+  fits += std::string(PARAM_BODY_MAX - fits.size(), ' ');
+  BodyBuffer b = gather(fits, {60, fits.size() - 60});
+  ASSERT_EQ(fits.size(), PARAM_BODY_MAX);
+  EXPECT_EQ(param_request(&b, nullptr, 0).status, 200);
+  // one byte more, in one piece or in many: 413, nothing stored, whatever its content
+  const std::string too_long = fits + " ";
+  for (const auto &sizes : std::vector<std::vector<size_t>>{{too_long.size()}, {10, too_long.size() - 10}, {1}}) {
+    BodyBuffer t = gather(too_long, sizes);
+    EXPECT_TRUE(t.too_long());
+    EXPECT_EQ(t.len, 0u);
+    ParamReply reply = param_request(&t, "35", 2);
+    EXPECT_EQ(reply.status, 413);
+  }
+  // a long body whose first bytes are a valid request: refused all the same
+  std::string padded = std::string(R"({"ratio": 5})") + std::string(200, ' ');
+  BodyBuffer p = gather(padded, {12, padded.size() - 12});
+  EXPECT_EQ(param_request(&p, nullptr, 0).status, 413);
+}
+
+TEST(LegacyParam, QueryOrFormFieldOnlyWithoutABody) {
+  ParamReply reply = param_request(nullptr, "35", 2);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_FLOAT_EQ(reply.ratio, 35);
+  for (const char *bad : {"", "101", "-3", "3.5", "x", " 35"})
+    EXPECT_EQ(param_request(nullptr, bad, std::strlen(bad)).status, 400) << "'" << bad << "'";
+  EXPECT_EQ(param_request(nullptr, nullptr, 0).status, 400);  // no body, no field (empty POST)
+  // a bad body is not rescued by ?ratio=
+  const std::string body = R"({"ratio": 5)";
+  BodyBuffer b = gather(body, {body.size()});
+  EXPECT_EQ(param_request(&b, "35", 2).status, 400);
+  // a good body wins over the query
+  const std::string good = R"({"ratio": 60})";
+  BodyBuffer g = gather(good, {good.size()});
+  reply = param_request(&g, "35", 2);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_FLOAT_EQ(reply.ratio, 60);
+}
+
+TEST(LegacyParam, FormContentTypes) {
+  for (const char *form : {"application/x-www-form-urlencoded", "Application/X-WWW-Form-URLEncoded; charset=UTF-8",
+                           "multipart/form-data; boundary=xyz"})
+    EXPECT_TRUE(is_form_content_type(form)) << form;
+  for (const char *other : {"application/json", "text/plain", "application/json; charset=utf-8", "", "form"})
+    EXPECT_FALSE(is_form_content_type(other)) << other;
+  EXPECT_FALSE(is_form_content_type(nullptr));
+}
