@@ -1,6 +1,7 @@
 """The whole chain in real time: simulated house + real ATmega ELF -> pty -> host gateway -> UDP ->
 host client -> its delivered power back into the house (tools/demo.py, headless)."""
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -111,4 +112,34 @@ def test_the_demo_stops_every_process_it_started_on_sigterm(tmp_path):
             demo.kill()
     time.sleep(0.5)
     assert processes_of(work) == []
+    assert (tmp_path / "out" / "demo-summary.json").exists()
+
+
+@pytest.mark.parametrize("end", ["normal", "SIGINT", "SIGTERM"])
+def test_the_demo_ends_without_a_traceback(tmp_path, end):
+    """A normal end (DEMO_SECONDS), Ctrl-C or SIGTERM: the demo stops feeding channel 2 and hangs up
+    the API connections before it stops the simulator and the firmwares, so no state callback runs
+    into a closed fifo and nothing is printed but the summary."""
+    stderr_path = tmp_path / "stderr.txt"
+    env = dict(os.environ, DEMO_SECONDS="8" if end == "normal" else "60")
+    with open(stderr_path, "w") as stderr:
+        demo = subprocess.Popen([sys.executable, str(ROOT / "tools" / "demo.py"), "--out", str(tmp_path / "out"),
+                                 "--workdir", str(tmp_path / "work")],
+                                stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, start_new_session=True)
+        try:
+            if end != "normal":
+                for line in demo.stdout:
+                    if line.startswith("t="):  # the chain runs
+                        break
+                time.sleep(3)  # the client's states keep flowing into channel 2
+                demo.send_signal(getattr(signal, end))
+            stdout = demo.stdout.read()
+            demo.wait(timeout=120)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+    err = stderr_path.read_text()
+    assert demo.returncode == 0, stdout[-2000:] + err[-3000:]
+    assert "Traceback" not in err and "TypeError" not in err, err[-3000:]
+    assert ("interrupted: stopping" in stdout) == (end != "normal"), stdout[-2000:]
     assert (tmp_path / "out" / "demo-summary.json").exists()

@@ -81,10 +81,13 @@ class System:
                                     text=True, bufsize=1, start_new_session=True)
 
     def feed_channel_2(self, watts: float) -> None:
+        if self.fifo_fd is None:  # stopping: nothing reads channel 2 any more
+            return
         with contextlib.suppress(BlockingIOError):
             os.write(self.fifo_fd, f"{watts:.1f}\n".encode())
 
     def stop(self) -> None:
+        """The simulator first (it writes its summary), then the firmwares; stop feeding before."""
         if self.sim is not None and self.sim.poll() is None:
             self.sim.send_signal(signal.SIGINT)  # lets the simulator write its summary
             try:
@@ -133,6 +136,21 @@ def live_view(record: dict, gateway: dict, client: dict, frame_rate: float) -> s
     return "\n".join(lines)
 
 
+async def shut_down(loop, signals, system: System, watchers: list[ApiWatcher]) -> None:
+    """In order: stop feeding channel 2 and hang up the API connections (no state callback can run
+    after this), then the simulator, then the firmwares. A second Ctrl-C/SIGTERM meanwhile is
+    ignored (every step is bounded), so it cannot cut the shutdown short."""
+    for sig in signals:
+        loop.add_signal_handler(sig, lambda: None)
+    for watcher in watchers:
+        watcher.listeners.clear()
+    for watcher in watchers:
+        # a stopped gateway has already hung up; an interrupted disconnect is abandoned
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(watcher.disconnect(), 3)
+    system.stop()
+
+
 async def run(args) -> int:
     headless = args.seconds is not None or not sys.stdout.isatty()
     out = Path(args.out)
@@ -145,12 +163,16 @@ async def run(args) -> int:
     # (they run in sessions of their own, so nothing else would). SIGINT may be ignored when the
     # demo was started in the background: SIGTERM still works then.
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for sig in signals:
         loop.add_signal_handler(sig, asyncio.current_task().cancel)
+    watchers: list[ApiWatcher] = []
     try:
         system.start(gateway_program, client_program)
         gateway = await ApiWatcher(system.gateway.api_port).connect()
+        watchers.append(gateway)
         client = await ApiWatcher(system.client.api_port).connect()
+        watchers.append(client)
         client.listeners.append(lambda name, value: name == CLIENT_POWER_SENSOR and value == value
                                 and system.feed_channel_2(value))
         gateway.listeners.append(lambda name, value: name == "frames_received" and frame_times.append(time.monotonic()))
@@ -174,13 +196,10 @@ async def run(args) -> int:
                           f"link={record['link']} frames/s={rate:.1f}", flush=True)
             else:
                 print(live_view(record, gateway.states, client.states, rate), flush=True)
-        for watcher in (gateway, client):
-            with contextlib.suppress(Exception):  # a stopped gateway has already hung up
-                await watcher.disconnect()
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ninterrupted: stopping")
     finally:
-        system.stop()
+        await shut_down(loop, signals, system, watchers)
     if records:
         summary = write_summary(records, out / "demo-summary.json")
         (out / "demo-series.json").write_text(json.dumps(records) + "\n")
