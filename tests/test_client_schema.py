@@ -1,6 +1,7 @@
 """pv_client: the YAML schema. Bad options fail `esphome config` naming the option; the shipped
 client.yaml / client-esp32.yaml / client-host.yaml pass `config`, and the ESP variants (plus the
 gateway_url variant) pass `compile --only-generate` (the only check possible offline for ESP)."""
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -74,6 +75,9 @@ BAD = [
     ("timeout", HOST_HEAD + HOST_OUTPUT + FOLLOW + "  timeout: 100ms\n"),
     ("gateway_url", HOST_HEAD + HOST_OUTPUT + FOLLOW.replace("ratio_sensor: ratio", "gateway_url: http://192.168.1.10/api/routeur")),
     ("gateway_url", ESP_HEAD + ESP_OUTPUT + FOLLOW.replace("ratio_sensor: ratio", "gateway_url: http://192.168.1.10/api/routeur")),
+    ("gateway_timeout", ESP_HEAD + ESP_OUTPUT + FOLLOW + "  gateway_timeout: 1s\n"),
+    ("gateway_timeout", ESP_HEAD + "http_request:\n  verify_ssl: false\n" + ESP_OUTPUT + FOLLOW.replace(
+        "ratio_sensor: ratio", "gateway_url: http://192.168.1.10/api/routeur\n  gateway_timeout: 50ms")),
     ("legacy_http", HOST_HEAD + HOST_OUTPUT + FOLLOW + "  legacy_http: true\n"),
     ("ratio_sensor", HOST_HEAD + HOST_OUTPUT + FOLLOW + "  gateway_url: http://x/api/routeur\n"),
     ("output", HOST_HEAD + HOST_OUTPUT + FOLLOW.replace("output: dimmer", "output: nothing")),
@@ -93,18 +97,30 @@ def test_minimal_host_config_passes():
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
 
 
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> Path:
+    """The client yamls with secrets.yaml = secrets.example.yaml as shipped (what a user has after
+    `cp secrets.example.yaml secrets.yaml`), so the example itself is what is checked."""
+    d = tmp_path_factory.mktemp("client-shipped")
+    for link in ("common", "components"):
+        (d / link).symlink_to(ch.REPO / link)
+    for y in ("client.yaml", "client-esp32.yaml", "client-host.yaml"):
+        shutil.copy(ch.REPO / y, d / y)
+    shutil.copy(ch.REPO / "secrets.example.yaml", d / "secrets.yaml")
+    return d
+
+
 @pytest.mark.parametrize("yaml", ["client-host.yaml", "client.yaml", "client-esp32.yaml"])
-def test_shipped_configs_pass(yaml):
-    d = ch.staged_config_dir()
-    r = ch.esphome("config", yaml, cwd=d, timeout=120)
+def test_shipped_configs_pass(yaml, shipped):
+    r = ch.esphome("config", yaml, cwd=shipped, timeout=120)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("yaml", ["client.yaml", "client-esp32.yaml"])
-def test_esp_variants_generate(yaml):
-    d = ch.staged_config_dir()
-    r = ch.esphome("compile", "--only-generate", yaml, cwd=d, data_dir=ch.CLIENT_BUILD / "esphome-gen", timeout=300)
+def test_esp_variants_generate(yaml, shipped):
+    r = ch.esphome("compile", "--only-generate", yaml, cwd=shipped, data_dir=ch.CLIENT_BUILD / "esphome-gen",
+                   timeout=300)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     name = "routeur-pv-client" if yaml == "client.yaml" else "routeur-pv-client-esp32"
     src = ch.CLIENT_BUILD / "esphome-gen" / "build" / name / "src"
@@ -119,22 +135,22 @@ def test_esp_variants_generate(yaml):
     assert own in files and other not in files
 
 
+def test_gateway_url_variant_passes():
+    d = ch.staged_config_dir()
+    r = ch.esphome("config", f"tests/client/{ch.GATEWAY_URL_YAML.name}", cwd=d, timeout=120)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+
+
 @pytest.mark.slow
 def test_gateway_url_variant_generates():
     """Old gateway without packet_transport: poll /api/routeur with http_request (ESP only)."""
-    text = ESP_HEAD + ESP_OUTPUT + """
-http_request:
-  timeout: 2s
-  verify_ssl: false
-pv_client:
-  output: dimmer
-  gateway_url: http://192.168.1.10/api/routeur
-  legacy_http: true
-"""
     d = ch.staged_config_dir()
-    (d / "schema-gateway-url.yaml").write_text(text)
-    r = ch.esphome("compile", "--only-generate", "schema-gateway-url.yaml", cwd=d,
+    r = ch.esphome("compile", "--only-generate", f"tests/client/{ch.GATEWAY_URL_YAML.name}", cwd=d,
                    data_dir=ch.CLIENT_BUILD / "esphome-gen", timeout=300)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    main = (ch.CLIENT_BUILD / "esphome-gen" / "build" / "schema-test" / "src" / "main.cpp").read_text()
+    build = ch.CLIENT_BUILD / "esphome-gen" / "build" / "routeur-pv-client-gwurl"
+    main = (build / "src" / "main.cpp").read_text()
     assert "set_gateway_url" in main and "set_http_request" in main
+    assert "set_gateway_timeout(1500)" in main
+    # plain http to the gateway: the ESP8266 HTTPS client (BearSSL, ~104 KB of flash) is left out
+    assert "USE_HTTP_REQUEST_ESP8266_HTTPS" not in (build / "src" / "esphome" / "core" / "defines.h").read_text()

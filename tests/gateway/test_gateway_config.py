@@ -1,21 +1,12 @@
 """Schema and code generation of the routeur_pv component and the gateway YAML files."""
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
 
 from gateway_harness import REPO, esphome_cmd, esphome_env
-
-SECRETS = """\
-wifi_ssid: "test-ssid"
-wifi_password: "test-password"
-fallback_ap_password: "fallback-pass"
-api_encryption_key: "xZ1ZlxvW2yoCJv9vKIHbzU4kDUxjXRxr7DdjuQ8jUkE="
-ota_password: "ota-pass"
-transport_key: "transport-key"
-"""
-
 
 def run_esphome(*args, cwd, data_dir):
     env = esphome_env()
@@ -24,33 +15,77 @@ def run_esphome(*args, cwd, data_dir):
                           timeout=300)
 
 
+DEVICE_YAMLS = ["gateway.yaml", "gateway-esp32.yaml", "gateway-host.yaml",
+                "client.yaml", "client-esp32.yaml", "client-host.yaml"]
+# every host firmware, the client tests' stand-in for the gateway included
+HOST_YAMLS = ["gateway-host.yaml", "client-host.yaml", "sender-host.yaml"]
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A copy of the gateway YAML files with a throw-away secrets.yaml next to them."""
+    """A copy of the device YAML files with secrets.yaml = secrets.example.yaml as shipped, what a
+    user has after `cp secrets.example.yaml secrets.yaml` (never the repository's own secrets.yaml)."""
     d = tmp_path_factory.mktemp("gwcfg")
-    for name in ("gateway.yaml", "gateway-esp32.yaml", "gateway-host.yaml"):
+    for name in DEVICE_YAMLS:
         shutil.copy(REPO / name, d / name)
+    shutil.copy(REPO / "tests" / "client" / "sender-host.yaml", d / "sender-host.yaml")
     os.symlink(REPO / "common", d / "common")
     os.symlink(REPO / "components", d / "components")
-    (d / "secrets.yaml").write_text(SECRETS)
+    shutil.copy(REPO / "secrets.example.yaml", d / "secrets.yaml")
     return d
 
 
 def test_secrets_example_documents_every_secret(project):
-    import re
-
     used = set()
-    for name in ("gateway.yaml", "gateway-esp32.yaml", "gateway-host.yaml", "common/gateway-base.yaml"):
+    for name in [*DEVICE_YAMLS, "common/gateway-base.yaml", "common/client-base.yaml"]:
         used |= set(re.findall(r"^[^#\n]*!secret\s+(\w+)", (REPO / name).read_text(), re.M))
     documented = set(re.findall(r"^(\w+):", (REPO / "secrets.example.yaml").read_text(), re.M))
     assert used, "no !secret found: did the YAML layout change?"
     assert used <= documented, f"undocumented secrets: {used - documented}"
-    assert documented <= set(re.findall(r"^(\w+):", SECRETS, re.M))
     assert not (REPO / "secrets.yaml").exists() or "secrets.yaml" in (REPO / ".gitignore").read_text()
 
 
-@pytest.mark.parametrize("yaml_name", ["gateway.yaml", "gateway-esp32.yaml", "gateway-host.yaml"])
+def test_secrets_example_values_are_obvious_placeholders():
+    """Valid for `esphome config`, but plainly not real: REPLACE-ME strings, an all-zero key."""
+    import base64
+
+    values = dict(re.findall(r'^(\w+):\s*"([^"]*)"', (REPO / "secrets.example.yaml").read_text(), re.M))
+    assert values
+    for key, value in values.items():
+        if key.endswith("_encryption_key"):
+            assert set(base64.b64decode(value, validate=True)) == {0}, (key, value)
+        else:
+            assert value.startswith("REPLACE-ME"), (key, value)
+
+
+def host_macs(cwd, data_dir, yamls) -> dict:
+    """`host: mac_address:` of each yaml, as `esphome config` validates it (default included)."""
+    macs = {}
+    for name in yamls:
+        r = run_esphome("config", name, cwd=cwd, data_dir=data_dir)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        m = re.search(r"^host:\n(?:  .*\n)*?  mac_address: (\S+)$", r.stdout, re.M)
+        assert m, f"no host: mac_address in the validated {name}:\n{r.stdout[-3000:]}"
+        macs[name] = m.group(1).lower()
+    return macs
+
+
+def test_host_firmwares_have_their_own_mac(project, tmp_path):
+    """Home Assistant keys ESPHome devices by MAC: with ESPHome's default host MAC, adding the host
+    client replaces the host gateway's device. Each host config sets its own, locally administered."""
+    (project / "default-mac.yaml").write_text("esphome:\n  name: default-mac\nhost:\n")
+    default = host_macs(project, tmp_path, ["default-mac.yaml"])["default-mac.yaml"]
+    macs = host_macs(project, tmp_path, HOST_YAMLS)
+    assert default not in macs.values(), (default, macs)
+    assert len(set(macs.values())) == len(macs), macs
+    for name, mac in macs.items():
+        first = int(mac.split(":")[0], 16)
+        assert first & 0x02 and not first & 0x01, f"{name}: {mac} is not a locally administered unicast MAC"
+
+
+@pytest.mark.parametrize("yaml_name", DEVICE_YAMLS)
 def test_config_valid(project, yaml_name, tmp_path):
+    """Every device config passes `esphome config` with the shipped secrets.example.yaml."""
     r = run_esphome("config", yaml_name, cwd=project, data_dir=tmp_path)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     assert "Configuration is valid" in r.stdout + r.stderr
