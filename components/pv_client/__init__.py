@@ -25,6 +25,7 @@ CODEOWNERS = ["@routeur-pv"]
 
 CONF_RATIO_SENSOR = "ratio_sensor"
 CONF_GATEWAY_URL = "gateway_url"
+CONF_GATEWAY_TIMEOUT = "gateway_timeout"
 CONF_MANUAL_RATIO = "manual_ratio"
 CONF_LEVEL = "level"
 CONF_ROUTED_POWER = "routed_power"
@@ -68,6 +69,15 @@ def _not_on_host(key):
     return validator
 
 
+def _gateway_timeout_needs_url(config):
+    if CONF_GATEWAY_TIMEOUT in config and CONF_GATEWAY_URL not in config:
+        raise cv.Invalid(
+            f"'{CONF_GATEWAY_TIMEOUT}' is the timeout of the '{CONF_GATEWAY_URL}' polls",
+            path=[CONF_GATEWAY_TIMEOUT],
+        )
+    return config
+
+
 CONFIG_SCHEMA = cv.All(
     cv.Schema(
         {
@@ -75,6 +85,11 @@ CONFIG_SCHEMA = cv.All(
             cv.Required(CONF_OUTPUT): cv.use_id(PvClientOutput),
             cv.Optional(CONF_RATIO_SENSOR): cv.use_id(sensor.Sensor),
             cv.Optional(CONF_GATEWAY_URL): cv.url,
+            # a gateway_url poll blocks the loop up to this long (http_request's timeout for the poll)
+            cv.Optional(CONF_GATEWAY_TIMEOUT): cv.All(
+                cv.positive_time_period_milliseconds,
+                cv.Range(min=cv.TimePeriod(milliseconds=200), max=cv.TimePeriod(seconds=10)),
+            ),
             cv.Optional(CONF_TIMEOUT, default="5s"): cv.All(
                 cv.positive_time_period_milliseconds,
                 cv.Range(min=cv.TimePeriod(milliseconds=500), max=cv.TimePeriod(hours=1)),
@@ -108,6 +123,7 @@ CONFIG_SCHEMA = cv.All(
         }
     ).extend(cv.polling_component_schema("1s")),
     cv.has_exactly_one_key(CONF_RATIO_SENSOR, CONF_GATEWAY_URL),
+    _gateway_timeout_needs_url,
     _not_on_host(CONF_GATEWAY_URL),
     _not_on_host(CONF_LEGACY_HTTP),
 )
@@ -144,6 +160,8 @@ async def to_code(config):
         http = await cg.get_variable(http_conf[CONF_ID])
         cg.add(var.set_http_request(http))
         cg.add(var.set_gateway_url(config[CONF_GATEWAY_URL]))
+        timeout = config.get(CONF_GATEWAY_TIMEOUT, cv.TimePeriod(milliseconds=1500))
+        cg.add(var.set_gateway_timeout(timeout.total_milliseconds))
 
     if conf := config.get(CONF_MANUAL_RATIO):
         num = await number.new_number(conf, min_value=0, max_value=100, step=1)

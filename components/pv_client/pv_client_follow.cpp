@@ -9,10 +9,6 @@ namespace esphome::pv_client {
 
 static const char *const TAG = "pv_client";
 
-/// Poll periods of the old client: every 10 s while the ratio is 0, every second above.
-static constexpr uint32_t POLL_IDLE_MS = 10000;
-static constexpr uint32_t POLL_ACTIVE_MS = 1000;
-
 struct FollowSettings {
   float manual;
   uint8_t mode;
@@ -118,23 +114,36 @@ void PvClientFollow::apply_(bool publish_all) {
 
 #ifdef USE_PV_CLIENT_GATEWAY_URL
 void PvClientFollow::poll_gateway_() {
+  if (!this->poll_.due(millis()))
+    return;
+  // The request blocks the loop: for this poll only, http_request's timeout is gateway_timeout.
+  const uint32_t http_timeout = this->http_->get_timeout();
+  this->http_->set_timeout(this->gateway_timeout_ms_);
+  float vo2;
+  const bool ok = this->fetch_gateway_vo2_(&vo2);
+  this->http_->set_timeout(http_timeout);
   const uint32_t now = millis();
-  const uint32_t period = this->logic_.get_ratio() > 0.0f ? POLL_ACTIVE_MS : POLL_IDLE_MS;
-  if (this->polled_once_ && now - this->last_poll_ms_ < period)
-    return;
-  this->polled_once_ = true;
-  this->last_poll_ms_ = now;
-  // a ratio is fresh until the next poll is due plus the timeout
-  this->logic_.set_timeout_ms(this->timeout_ms_ + period);
-  auto container = this->http_->get(this->gateway_url_);
-  if (container == nullptr) {
-    ESP_LOGW(TAG, "GET %s failed", this->gateway_url_.c_str());
-    return;
+  if (ok) {
+    if (this->poll_.get_failures() > 0)
+      ESP_LOGI(TAG, "Gateway %s answers again", this->gateway_url_.c_str());
+    this->poll_.on_answer(now, vo2);
+    this->logic_.set_timeout_ms(this->poll_.freshness_ms(this->timeout_ms_));
+    this->set_ratio(vo2);
+  } else {
+    const uint32_t wait = this->poll_.on_failure(now);
+    ESP_LOGW(TAG, "No VO2 from %s (%" PRIu32 " failures): next try in %" PRIu32 " s", this->gateway_url_.c_str(),
+             this->poll_.get_failures(), wait / 1000);
   }
+}
+
+bool PvClientFollow::fetch_gateway_vo2_(float *vo2) {
+  auto container = this->http_->get(this->gateway_url_);
+  if (container == nullptr)
+    return false;
   if (container->status_code != 200) {
-    ESP_LOGW(TAG, "GET %s: HTTP %d", this->gateway_url_.c_str(), container->status_code);
+    ESP_LOGD(TAG, "GET %s: HTTP %d", this->gateway_url_.c_str(), container->status_code);
     container->end();
-    return;
+    return false;
   }
   char body[384];
   size_t len = 0;
@@ -151,12 +160,7 @@ void PvClientFollow::poll_gateway_() {
   }
   container->end();
   body[len] = '\0';
-  float vo2;
-  if (parse_routeur_vo2(body, len, &vo2)) {
-    this->set_ratio(vo2);
-  } else {
-    ESP_LOGW(TAG, "No VO2 in the gateway's answer");
-  }
+  return parse_routeur_vo2(body, len, vo2);
 }
 #endif
 
@@ -168,7 +172,10 @@ void PvClientFollow::dump_config() {
                 this->logic_.get_timeout_ms(), YESNO(this->restore_));
 #ifdef USE_PV_CLIENT_GATEWAY_URL
   if (!this->gateway_url_.empty())
-    ESP_LOGCONFIG(TAG, "  Gateway URL: %s", this->gateway_url_.c_str());
+    ESP_LOGCONFIG(TAG,
+                  "  Gateway URL: %s\n"
+                  "  Gateway timeout: %" PRIu32 " ms",
+                  this->gateway_url_.c_str(), this->gateway_timeout_ms_);
 #endif
 #ifdef USE_SENSOR
   LOG_SENSOR("  ", "Level", this->level_sensor_);

@@ -17,6 +17,7 @@
 #endif
 
 #include "follow_logic.h"
+#include "gateway_poll.h"
 #include "pv_client_output.h"
 
 #include <string>
@@ -65,6 +66,7 @@ class PvClientFollow : public PollingComponent {
 #ifdef USE_PV_CLIENT_GATEWAY_URL
   void set_http_request(http_request::HttpRequestComponent *http) { this->http_ = http; }
   void set_gateway_url(const std::string &url) { this->gateway_url_ = url; }
+  void set_gateway_timeout(uint32_t timeout_ms) { this->gateway_timeout_ms_ = timeout_ms; }
 #endif
 
   /// Ratio from any source (percent); also callable from lambdas.
@@ -82,10 +84,11 @@ class PvClientFollow : public PollingComponent {
   void save_();
 #ifdef USE_PV_CLIENT_GATEWAY_URL
   void poll_gateway_();
-  uint32_t last_poll_ms_{0};
-  bool polled_once_{false};
+  bool fetch_gateway_vo2_(float *vo2);
+  GatewayPollSchedule poll_{};
   http_request::HttpRequestComponent *http_{nullptr};
   std::string gateway_url_;
+  uint32_t gateway_timeout_ms_{1500};
 #endif
 
   FollowLogic logic_{};

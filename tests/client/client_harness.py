@@ -20,7 +20,8 @@ BUILD = REPO / "build"
 CLIENT_BUILD = BUILD / "client"
 COMPONENT = REPO / "components" / "pv_client"
 CPP_DIR = Path(__file__).resolve().parent / "cpp"
-PURE_SOURCES = ["power_curve.cpp", "gate_scheduler.cpp", "mains_sim.cpp", "follow_logic.cpp", "legacy_api.cpp"]
+PURE_SOURCES = ["power_curve.cpp", "gate_scheduler.cpp", "mains_sim.cpp", "follow_logic.cpp", "legacy_api.cpp",
+                "gateway_poll.cpp"]
 
 CLIENT_NAME = "routeur-pv-client-host"
 # The dimmer's load (W) in the shipped configuration: routed power = level x LOAD_POWER_W.
@@ -28,6 +29,8 @@ LOAD_POWER_W = float(re.search(r"^\s*load_power:\s*(\d+)\s*W", (REPO / "common" 
                                re.M).group(1))
 
 SENDER_DATA = CLIENT_BUILD / "sender"
+# the client for an old gateway (gateway_url polling), ESP8266 only
+GATEWAY_URL_YAML = Path(__file__).resolve().parent / "client-gateway-url.yaml"
 
 free_port = gh.free_port
 ApiWatcher = gh.ApiWatcher
@@ -57,6 +60,9 @@ def staged_config_dir() -> Path:
             p.symlink_to(REPO / link)
     for y in ("client.yaml", "client-esp32.yaml", "client-host.yaml"):
         shutil.copy(REPO / y, d / y)
+    # the old-gateway variant keeps its path, so that its ../../components resolves here too
+    (d / "tests" / "client").mkdir(parents=True, exist_ok=True)
+    shutil.copy(GATEWAY_URL_YAML, d / "tests" / "client" / GATEWAY_URL_YAML.name)
     secrets = (REPO / "secrets.example.yaml").read_text()
     key = base64.b64encode(bytes(range(32))).decode()
     secrets = re.sub(r"^api_encryption_key:.*$", f'api_encryption_key: "{key}"', secrets, flags=re.M)

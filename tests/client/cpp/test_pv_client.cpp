@@ -9,6 +9,7 @@
 
 #include "follow_logic.h"
 #include "gate_scheduler.h"
+#include "gateway_poll.h"
 #include "legacy_api.h"
 #include "mains_sim.h"
 #include "power_curve.h"
@@ -463,6 +464,128 @@ TEST(Follow, TimeoutDropsToZeroInAutoAndRecovers) {
   // uint32 millis wrap
   f.set_ratio(40, 0xFFFFFF00u);
   EXPECT_FALSE(f.is_stale(0x00000100u));
+}
+
+// ------------------------------------------------------------------ gateway_url polling
+TEST(GatewayPoll, CadenceWhileAnsweringBackOffAfterFailures) {
+  GatewayPollSchedule p;
+  EXPECT_TRUE(p.due(0));  // the first poll at once
+  p.on_answer(100, 30);
+  EXPECT_FALSE(p.due(1099));
+  EXPECT_TRUE(p.due(1100));  // every second while VO2 > 0
+  p.on_answer(1100, 0);
+  EXPECT_FALSE(p.due(11099));
+  EXPECT_TRUE(p.due(11100));  // every 10 s at 0, as the old client
+  EXPECT_EQ(p.freshness_ms(5000), 15000u);
+  // failures: 1, 2, 4 ... 32 s, then 60 s, never more
+  uint32_t t = 20000;
+  std::vector<uint32_t> waits;
+  for (int i = 0; i < 10; i++) {
+    waits.push_back(p.on_failure(t));
+    EXPECT_FALSE(p.due(t + waits.back() - 1));
+    EXPECT_TRUE(p.due(t + waits.back()));
+    t += waits.back();
+  }
+  EXPECT_EQ(waits, (std::vector<uint32_t>{1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000}));
+  EXPECT_EQ(p.get_failures(), 10u);
+  EXPECT_EQ(p.freshness_ms(5000), 15000u);  // the back-off does not stretch the freshness
+  // an answer resets it
+  p.on_answer(t, 50);
+  EXPECT_EQ(p.get_failures(), 0u);
+  EXPECT_TRUE(p.due(t + 1000));
+  EXPECT_EQ(p.on_failure(t + 1000), 1000u);
+  // millis wrap
+  GatewayPollSchedule w;
+  w.on_answer(0xFFFFFF00u, 10);
+  EXPECT_FALSE(w.due(0x00000100u));
+  EXPECT_TRUE(w.due(0xFFFFFF00u + 1000u));
+}
+
+/// The follow component's loop with gateway_url, in simulated time: each poll blocks the loop for
+/// `answer_ms` when the gateway answers, `timeout_ms` when it does not; the loop runs every 10 ms.
+struct PollLoopSim {
+  FollowLogic logic;
+  GatewayPollSchedule poll;
+  uint32_t t{0};
+  uint32_t timeout_ms{1500};
+  uint32_t answer_ms{30};
+  struct Sample {
+    uint32_t t;
+    float level;
+  };
+  std::vector<Sample> levels;
+  std::vector<uint32_t> poll_times, fail_times;
+  uint64_t blocked_ms{0};
+  uint32_t last_answer{0};
+
+  void run_until(uint32_t end, bool gateway_up, float vo2) {
+    while (t < end) {
+      if (this->poll.due(t)) {
+        this->poll_times.push_back(t);
+        if (gateway_up) {
+          t += this->answer_ms;
+          this->poll.on_answer(t, vo2);
+          this->logic.set_timeout_ms(this->poll.freshness_ms(5000));
+          this->logic.set_ratio(vo2, t);
+          this->last_answer = t;
+        } else {
+          t += this->timeout_ms;
+          this->blocked_ms += this->timeout_ms;
+          this->poll.on_failure(t);
+          this->fail_times.push_back(t);
+        }
+      } else {
+        t += 10;
+      }
+      this->levels.push_back({t, this->logic.level_percent(t)});
+    }
+  }
+  size_t polls_between(uint32_t a, uint32_t b) const {
+    size_t n = 0;
+    for (uint32_t p : this->poll_times)
+      n += p >= a && p < b;
+    return n;
+  }
+};
+
+TEST(GatewayPoll, GatewayGoneFiveMinutesThenBack) {
+  PollLoopSim sim;
+  sim.run_until(60000, true, 50);  // a minute answering VO2 50
+  EXPECT_NEAR(static_cast<double>(sim.polls_between(0, 60000)), 60.0, 2.0);
+  EXPECT_FLOAT_EQ(sim.levels.back().level, 50);
+  const uint32_t last_answer = sim.last_answer;
+  sim.run_until(360000, false, 0);  // the gateway is gone for five minutes
+  // level 0 once the last ratio is stale (period + timeout), late by at most one blocked poll
+  for (const auto &s : sim.levels) {
+    if (s.t > last_answer + 6000 + sim.timeout_ms && s.t < 360000) {
+      ASSERT_FLOAT_EQ(s.level, 0) << "at " << s.t << " ms";
+    }
+    if (s.t >= 60000 && s.t <= last_answer + 6000) {
+      ASSERT_FLOAT_EQ(s.level, 50) << "dropped early at " << s.t << " ms";
+    }
+  }
+  // back-off: 10 tries in five minutes instead of ~120, the loop blocked 5 % of the time instead of 60 %
+  EXPECT_LE(sim.fail_times.size(), 11u);
+  EXPECT_GE(sim.fail_times.size(), 9u);
+  EXPECT_LT(static_cast<double>(sim.blocked_ms) / 300000.0, 0.06);
+  // in the last three minutes: one blocked poll a minute
+  uint64_t late_blocked = 0;
+  for (uint32_t f : sim.fail_times)
+    late_blocked += f > 180000 ? sim.timeout_ms : 0;
+  EXPECT_LE(late_blocked, 4u * sim.timeout_ms);
+  // the gateway is back: found within the longest back-off, then the normal cadence again
+  sim.run_until(480000, true, 40);
+  uint32_t back = 0;
+  for (const auto &s : sim.levels) {
+    if (s.t >= 360000 && s.level == 40) {
+      back = s.t;
+      break;
+    }
+  }
+  ASSERT_GT(back, 0u) << "never recovered";
+  EXPECT_LE(back - 360000, GatewayPollSchedule::BACKOFF_MAX_MS + sim.timeout_ms + 100);
+  EXPECT_NEAR(static_cast<double>(sim.polls_between(back + 1000, back + 51000)), 50.0, 2.0);
+  EXPECT_EQ(sim.poll.get_failures(), 0u);
 }
 
 // ------------------------------------------------------------------ legacy JSON
