@@ -129,3 +129,88 @@ def test_client_follows_real_gateway_frames(client_program, tmp_path):
             run(scenario())
     finally:
         client.stop()
+
+
+def test_client_entities_for_home_assistant(client_program, tmp_path):
+    """What Home Assistant reads from the entity list: the received ratio keeps statistics (unit,
+    state class, precision), the routed power and energy have icons."""
+    client = ch.start_client(client_program, tmp_path / "client", ch.free_udp_port())
+    try:
+        async def scenario():
+            c = await ch.ApiWatcher(client.api_port).connect()
+            try:
+                return dict(c.infos)
+            finally:
+                await c.disconnect()
+
+        infos = run(scenario())
+    finally:
+        client.stop()
+    from aioesphomeapi import SensorStateClass
+
+    ratio = infos["gateway_channel_2_ratio"]
+    assert ratio.unit_of_measurement == "%"
+    assert ratio.state_class == SensorStateClass.MEASUREMENT
+    assert ratio.accuracy_decimals == 0
+    assert ratio.icon.startswith("mdi:")
+    for object_id in ("routed_power", "routed_energy"):
+        assert infos[object_id].icon.startswith("mdi:"), object_id
+
+
+def _api_frame(msg_type: int, msg) -> bytes:
+    """A plaintext native-API frame: 0x00, varint length, varint type, protobuf."""
+    def varint(n: int) -> bytes:
+        out = b""
+        while True:
+            b, n = n & 0x7F, n >> 7
+            if not n:
+                return out + bytes([b])
+            out += bytes([b | 0x80])
+
+    data = msg.SerializeToString()
+    return b"\0" + varint(len(data)) + varint(msg_type) + data
+
+
+def test_client_survives_a_peer_dropping_its_socket(client_program, tmp_path):
+    """A peer (Home Assistant restarting) closes its API socket while the firmware is about to send:
+    writes to a socket the peer has closed raise SIGPIPE, which must not kill the process. Made
+    deterministic: the firmware is paused while the peer closes, and on resume its overdue 1 s
+    update() sends several states before the API reads the end of the stream."""
+    import socket
+
+    from aioesphomeapi import api_pb2 as pb
+
+    client = ch.start_client(client_program, tmp_path / "client", ch.free_udp_port())
+    try:
+        for attempt in range(3):
+            s = socket.create_connection(("127.0.0.1", client.api_port))
+            s.sendall(_api_frame(1, pb.HelloRequest(client_info="peer", api_version_major=1, api_version_minor=14)))
+            s.sendall(_api_frame(20, pb.SubscribeStatesRequest()))
+            time.sleep(0.3)
+            client.pause()
+            try:
+                time.sleep(0.2)
+                s.setblocking(False)
+                try:
+                    while s.recv(65536):
+                        pass
+                except BlockingIOError:
+                    pass
+                s.close()  # FIN with nothing unread: the firmware's end sits in CLOSE_WAIT
+                time.sleep(1.2)
+            finally:
+                client.resume()
+            time.sleep(0.3)
+            assert client.alive(), f"attempt {attempt}: exited {client.proc.returncode}\n{client.log()[-2000:]}"
+
+        # and it still serves a client
+        async def scenario():
+            c = await ch.ApiWatcher(client.api_port).connect()
+            try:
+                assert await c.wait_for(lambda st: "level" in st, 5)
+            finally:
+                await c.disconnect()
+
+        run(scenario())
+    finally:
+        client.stop()

@@ -114,6 +114,7 @@ CONFIG_SCHEMA = cv.All(
                 accuracy_decimals=0,
                 device_class=DEVICE_CLASS_POWER,
                 state_class=STATE_CLASS_MEASUREMENT,
+                icon="mdi:radiator",
             ),
             cv.Optional(CONF_RATIO_STALE): binary_sensor.binary_sensor_schema(
                 device_class=DEVICE_CLASS_PROBLEM,

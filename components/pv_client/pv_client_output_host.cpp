@@ -6,6 +6,8 @@
 #include "pv_client_output.h"
 #include "esphome/core/log.h"
 
+#include <csignal>
+
 namespace esphome::pv_client {
 
 /// A real dimmer applies a new level within a half-cycle, and in a real house the grid meter sees it
@@ -14,6 +16,8 @@ namespace esphome::pv_client {
 static constexpr uint32_t SIM_POWER_PERIOD_MS = 20;
 
 void PvClientOutput::platform_setup_() {
+  // A peer that drops its socket (Home Assistant restarting) must give EPIPE, not kill the process.
+  signal(SIGPIPE, SIG_IGN);
   MainsSimConfig config;
   config.frequency_hz = this->mains_frequency_;
   config.load_power_w = this->load_power_;
