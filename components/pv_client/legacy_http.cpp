@@ -95,8 +95,8 @@ void PvClientLegacyHttp::handleRequest(AsyncWebServerRequest *request) {
   const ParamReply reply = param_request(body, has_arg ? arg.c_str() : nullptr, arg.size());
   const bool ok = reply.status == 200;
   if (ok) {
-    // This runs in the web server's context (ESP8266 TCP callbacks, the ESP32 httpd task), not the
-    // main loop: the ratio is applied there, as ESPHome's web_server does.
+    // This runs in the web server's context (ESP8266 TCP callbacks, the ESP32 httpd task): the
+    // ratio is applied from the main loop, as ESPHome's web_server does.
     const float ratio = reply.ratio;
     this->defer([this, ratio]() { this->follow_->set_manual(ratio); });
     ESP_LOGD(TAG, "Manual ratio %.0f%% from /api/param", ratio);
