@@ -36,3 +36,20 @@ def simulate(atmega_elf, tmp_path_factory):
         return cache[key]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def simulate_scenario(atmega_elf, tmp_path_factory):
+    """simulate_scenario("day.csv", **options) -> summary of a sim/scenarios file, cached per session
+    (the ATmega, gateway and benchmark tests share the standard day's run)."""
+    cache: dict = {}
+    workdir = tmp_path_factory.mktemp("scenarios")
+
+    def run(name, **options):
+        key = json.dumps([name, options], sort_keys=True)
+        if key not in cache:
+            cache[key] = run_simulation(atmega_elf, ROOT / "sim" / "scenarios" / name,
+                                        summary=workdir / f"summary{len(cache)}.json", **options)
+        return cache[key]
+
+    return run

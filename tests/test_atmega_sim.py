@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 from day_report import energy_summary, scenario_capacity
-from simrun import ROOT, frame_series, run_simulation, settling_time_s, write_scenario
+from simrun import (ROOT, energy_at, frame_built_at, frame_series, good_frames, run_simulation,
+                    settling_time_s, write_scenario)
 
 HEATER_W = 2000
 CH2_W = 1000
@@ -194,12 +195,40 @@ def test_vo2_settles_without_overshoot_whatever_the_client_latency(simulate, cli
     assert abs(summary["grid_w_mean_last"]) <= 30.0
 
 
-def test_day_routes_99_percent_of_what_the_loads_can_absorb(atmega_elf, tmp_path):
+def test_day_routes_99_percent_of_what_the_loads_can_absorb(simulate_scenario):
     """The standard day with a client answering 0.3 s after each frame, as the whole chain does
     (the real-time figure is `make bench`'s)."""
     scenario = ROOT / "sim" / "scenarios" / "day.csv"
-    summary = run_simulation(atmega_elf, scenario, summary=tmp_path / "day.json", ch2_delay=0.3)
+    summary = simulate_scenario("day.csv", ch2_delay=0.3)
     capacity = scenario_capacity(scenario)
     energy = energy_summary([dict(r, capacity_w=capacity(r["t"])) for r in summary["per_second"]])
     assert energy["routed_share_pct"] >= 99.0, energy
     assert energy["router_import_pct_of_routed"] <= 0.5, energy
+
+
+# Energy: what the frames' counters and PW1 say against the simulator's own accounts. The counters
+# are read at the instant each frame was built (a frame reaches the gateway ~0.15 s later).
+@pytest.mark.parametrize("scenario", ["day.csv", "thermostat_third.csv"])
+def test_frame_energy_counters_match_the_simulator(simulate_scenario, scenario):
+    summary = simulate_scenario(scenario, ch2_delay=0.3)
+    last = good_frames(summary)[-1]
+    truth = energy_at(summary, frame_built_at(last))
+    fields = last["fields"]
+    assert fields["WH1"] == pytest.approx(truth["ch1_wh"], rel=0.02, abs=0.02), (fields, truth)
+    assert fields["WHI"] == pytest.approx(truth["import_wh"], rel=0.01, abs=0.02), (fields, truth)
+    assert fields["WHE"] == pytest.approx(truth["export_wh"], rel=0.01, abs=0.02), (fields, truth)
+
+
+def test_routed_power_is_what_the_heater_took_not_what_was_fired(simulate_scenario):
+    """Thermostat open for a third of the run: POR says channel 1 fires flat out, PW1 says 0."""
+    summary = simulate_scenario("thermostat_third.csv", ch2_delay=0.3)
+    open_frames = [f["fields"] for f in good_frames(summary) if 24 <= f["t"] < 35]
+    assert open_frames and all(f["POR"] > 90 for f in open_frames), open_frames
+    assert all(f["PW1"] < 40 for f in open_frames), [f["PW1"] for f in open_frames]
+    closed = [(f["t"], f["fields"]["PW1"]) for f in good_frames(summary) if 14 <= f["t"] < 20]
+    # 2200 W of surplus: the heater at its full 2000 W, measured within 2 %
+    assert all(abs(p - 2000) <= 40 for _, p in closed), closed
+    # what the old figure, POR x rating, would have claimed over the run
+    frames = good_frames(summary)
+    fired_wh = sum(b["fields"]["POR"] / 100 * HEATER_W * (b["t"] - a["t"]) for a, b in zip(frames, frames[1:])) / 3600
+    assert fired_wh > 1.3 * summary["ch1_wh"], (fired_wh, summary["ch1_wh"])

@@ -75,3 +75,36 @@ def settling_time_s(summary: dict, step_t: float, band_w: float = 50.0, final_s:
 def frame_series(summary: dict, key: str):
     """Values of one frame field, in order, from the frames received with a good CRC."""
     return [f["fields"][key] for f in summary["frames"] if f["crc_ok"] and key in f["fields"]]
+
+
+def energy_at(summary: dict, t: float) -> dict:
+    """The simulator's own accounts up to time t (s): grid import/export (Wh) per mains cycle, as the
+    summary's totals count them, and channel 1's energy (Wh) from its per-second means."""
+    hz = cycles_per_second(summary)
+    imported = exported = 0.0
+    for k, watts in enumerate(summary["grid_w_per_cycle"]):
+        share = min(max(t * hz - k, 0.0), 1.0)  # of cycle k, [k/f, (k+1)/f), before t
+        if share <= 0.0:
+            break
+        joules = watts * share / hz
+        if joules >= 0:
+            imported += joules
+        else:
+            exported -= joules
+    ch1 = 0.0
+    for second in summary["per_second"]:
+        ch1 += second["ch1_w"] * min(max(t - second["t"], 0.0), 1.0)
+    return {"import_wh": imported / 3600.0, "export_wh": exported / 3600.0, "ch1_wh": ch1 / 3600.0}
+
+
+def good_frames(summary: dict) -> list[dict]:
+    """The frames received with a good CRC: {t, raw, crc_ok, fields}."""
+    return [f for f in summary["frames"] if f["crc_ok"]]
+
+
+SIM_UART_BYTE_S = 1144e-6  # simavr sends a byte in 1144 us at 9600 baud (sim/README.md)
+
+
+def frame_built_at(frame: dict) -> float:
+    """When the ATmega built a frame: its time (its line end) less the time its bytes took."""
+    return frame["t"] - (len(frame["raw"]) + 2) * SIM_UART_BYTE_S

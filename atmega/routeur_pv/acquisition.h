@@ -123,6 +123,7 @@ class AdcPipeline {
     edge_waiting_ = false;
     if (after >= cfg::kTicksPerPair || currents_seen_ < 2) return;  // a late record: dropped
     edge_.after_edge_ticks = after;
+    edge_.step = kNoHeaterStep;
     if (after < kEdgeUnsureTicks) {
       // I_s may have been taken just before the edge: cells s-1, s, s+1, from I_{s-1} to I_{s+1}.
       edge_.base = int16_t(2 * pending_current_ - raw);  // - I_{s+1} comes with it
@@ -138,6 +139,7 @@ class AdcPipeline {
     } else {
       edge_.base = int16_t(pending_current_ - raw);
       edge_.span = int16_t(raw - pending_current_);
+      edge_.step = int16_t(raw + older_current_ - 2 * pending_current_);  // both surely before the edge
     }
     edge_stage_ = kEdgeWaitPair;
   }

@@ -154,8 +154,11 @@ constexpr float kCh1ProbeWatts = 200.0f;
 constexpr uint16_t kCh1ProbeIntervalCycles = 500;  // 10 s at 50 Hz
 
 // ---------------------------------------------------------------- frame, serial, watchdog
-constexpr uint8_t kTxBufferSize = 144;  // a frame is ~106 chars; room for diagnostic keys
-constexpr uint8_t kFrameMaxLength = 12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 7;  // see frame.h
+constexpr uint8_t kTxBufferSize = 208;  // a frame is ~130-165 chars; room for diagnostic keys
+// EIB REE MPC POR FID SPL VO2 FRQ VRM STA, PW1, WHI WHE WH1, $crc CR LF (frame.h, controller.h)
+constexpr uint8_t kFrameMaxLength = 12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 12 + 3 * 16 + 7;
+// The energy counters (hundredths of a Wh) start again from 0 past 10 MWh ("10000000.00").
+constexpr uint32_t kEnergyWrapCentiWh = 1000000000UL;
 constexpr uint16_t kWatchdogResetFlagSeconds = 60;  // STA WATCHDOG_RESET shown this long after boot
 constexpr uint16_t kWatchdogTimeoutMs = 2000;
 
@@ -195,9 +198,9 @@ static_assert(kVo2WindowCycles >= 3 && kVo2WindowCycles < kCh2SmallChangeTimeout
 static_assert(kVo2UrgentStep >= 2 && kVo2UrgentStep <= 20, "urgent VO2 step");
 static_assert(uint32_t(kWatchdogResetFlagSeconds) * kCyclesPerFrame60Hz < 0xFFFFUL, "uptime in 16-bit cycles");
 // 10 bits a character at 9600 baud: the longest frame (diagnostic keys too) is out of the buffer
-// before the next one is built, even at 60 Hz.
-static_assert(uint32_t(kTxBufferSize) * 10UL * 60UL < uint32_t(kMinFrameGapCycles) * kSerialBaud,
-              "the previous frame is sent before the next one is built");
+// well before the next regular frame; an early one waits while the UART still sends (set_tx_busy).
+static_assert(uint32_t(kTxBufferSize) * 10UL * kMaxMainsHz < uint32_t(kCyclesPerFrame50Hz) * kSerialBaud / 2,
+              "a frame is sent in under half a regular frame period");
 static_assert(kExportTargetWatts >= 0.0f && kExportTargetWatts < kMinRoutableWatts, "export target");
 static_assert(kMinFiredFraction > 0.0f && kMinFiredFraction < 0.1f, "min fired fraction");
 static_assert(kBucketCapacityJoules > 0.0f && kCh1HeaterWatts > 0.0f && kCh2Watts > 0.0f, "ratings");
@@ -208,7 +211,8 @@ static_assert(kAbsorbWindowCycles >= 5 && kAbsorbSlopeThreshold > 0.2f && kAbsor
 static_assert(kCh1ProbeWatts >= 2.0f * kMinRoutableWatts &&
               kCh1ProbeWatts * kCh1ProbeWatts / 2.0f >= kAbsorbMinSwingWatts * kAbsorbMinSwingWatts &&
               kCh1ProbeWatts < kCh1HeaterWatts, "probe: fires, and alone gives a verdict");
-static_assert(kFrameMaxLength < kTxBufferSize, "the TX buffer holds a whole frame");
+static_assert(kFrameMaxLength + 32 < kTxBufferSize, "the TX buffer holds a whole frame (+ diagnostic keys)");
+static_assert(kEnergyWrapCentiWh <= 2147483647UL, "counters print as int32 fixed point");
 static_assert(kAdcBiasScaled == (kAdcMaxCount * kVoltageScale) / 2, "bias = mid-scale");
 static_assert(kCommandTtlHalfCycles >= 4 && uint32_t(kCommandTtlHalfCycles) * 10 < kWatchdogTimeoutMs,
               "the gate command must outlive one late loop() pass and expire well before the watchdog");

@@ -4,10 +4,14 @@
 // when VO2 must move fast: see Ch2Ratio).
 // It also feeds the channel-1 absorption detector (regulator.h) with the power commanded over each
 // cycle and the import measured, and probes an idle channel 1 judged "not absorbing".
+// Energy: per cycle, the grid's import or export and channel 1's delivered power (the fraction fired
+// times the full power its gate edges measured: 0 with the thermostat open) go into cumulative
+// counters sent in every frame.
 #pragma once
 #include <stdint.h>
 #include "config.h"
 #include "cycle_sums.h"
+#include "energy_counter.h"
 #include "frame.h"
 #include "phase_curve.h"
 #include "power_meter.h"
@@ -44,6 +48,9 @@ class RouterController {
       : ch1_(params), ch2_(ch2) {}
 
   void set_watchdog_reset(bool was_watchdog_reset) { watchdog_reset_ = was_watchdog_reset; }
+  // The UART still sends the last frame from frame_'s buffer: the next one waits (an early frame
+  // may come before a long frame is out at 60 Hz).
+  void set_tx_busy(bool busy) { tx_busy_ = busy; }
 
   GateCommand on_cycle(const CycleSums& sums) {
     const CycleMeasurement m = measure_cycle(sums);
@@ -90,7 +97,13 @@ class RouterController {
     commanded_watts_[0] = commanded_watts_[1];
     commanded_watts_[1] = command.fire ? ch1_.fired_fraction() * ch1_.params().heater_watts : 0.0f;
 
-    accumulate(sums, m, status, command, period_ok);
+    // No edge recorded: the gate did not fire this cycle, whatever was commanded.
+    if (m.ch1_measured) ch1_full_watts_ = m.ch1_full_watts;
+    const float ch1_delivered_watts =
+        sums.edge_count > 0 ? ch1_applied_watts / ch1_.params().heater_watts * ch1_full_watts_ : 0.0f;
+    count_energy(sums, m, ch1_delivered_watts);
+
+    accumulate(sums, m, status, command, period_ok, ch1_delivered_watts);
     if (status == 0) {
       // Channel 1 "full" as this cycle measured it: the power applied over it, not the demand
       // computed after it (while channel 1 ramps up, the export still shows the ramp).
@@ -99,7 +112,8 @@ class RouterController {
     } else {
       ch2_.skip_cycle();
     }
-    if (averages_.cycles >= cycles_per_frame_ || (ch2_.urgent() && averages_.cycles >= cfg::kMinFrameGapCycles))
+    if (!tx_busy_ &&
+        (averages_.cycles >= cycles_per_frame_ || (ch2_.urgent() && averages_.cycles >= cfg::kMinFrameGapCycles)))
       finish_frame();
     return command;
   }
@@ -111,6 +125,9 @@ class RouterController {
   const Ch1Regulator& ch1() const { return ch1_; }
   const AbsorptionDetector& absorption() const { return absorption_; }
   uint8_t vo2() const { return ch2_.value(); }
+  const EnergyCounter& import_energy() const { return import_energy_; }
+  const EnergyCounter& export_energy() const { return export_energy_; }
+  const EnergyCounter& ch1_energy() const { return ch1_energy_; }
 
  private:
   static constexpr uint16_t kMinPairsForOffset = 100;
@@ -121,14 +138,22 @@ class RouterController {
     bool saturated_all;
     bool not_absorbing_all;  // judged drawing nothing in every (valid) cycle of the frame
     uint8_t status;
-    float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms;
+    float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms, ch1_watts;
     // Over the whole cycles only (both ends measured crossings): a partial cycle at start-up or
     // after a cut would bias the means of v^2 and v*i.
     float export_watts_whole, vrms_whole;
   };
 
+  // Every pair belongs to one cycle (or fixed window): pairs x 104 us add up to the elapsed time.
+  void count_energy(const CycleSums& sums, const CycleMeasurement& m, float ch1_delivered_watts) {
+    const float seconds = float(sums.pairs) * (float(cfg::kTicksPerPair) / float(cfg::kTicksPerSecond));
+    if (m.import_watts >= 0.0f) import_energy_.add(m.import_watts * seconds);
+    else export_energy_.add(-m.import_watts * seconds);
+    ch1_energy_.add(ch1_delivered_watts * seconds);
+  }
+
   void accumulate(const CycleSums& sums, const CycleMeasurement& m, uint8_t status,
-                  const GateCommand& command, bool period_ok) {
+                  const GateCommand& command, bool period_ok, float ch1_delivered_watts) {
     FrameAverages& a = averages_;
     const bool first = a.cycles == 0;
     ++a.cycles;
@@ -138,6 +163,7 @@ class RouterController {
     a.bucket_joules += ch1_.bucket_joules();
     a.export_watts += -m.import_watts;
     a.routed_percent += ch1_.fired_fraction() * 100.0f;
+    a.ch1_watts += ch1_delivered_watts;
     a.delay_us += float(command.delay_ticks) / float(cfg::kTicksPerSecond / 1000000UL);
     a.vrms += m.vrms;
     last_pairs_ = sums.pairs;
@@ -179,6 +205,11 @@ class RouterController {
     frame_.add_fixed("FRQ", a.frequency_cycles ? to_fixed(a.frequency_hz / float(a.frequency_cycles), 2) : 0, 2);
     frame_.add_fixed("VRM", to_fixed(vrms_avg, 1), 1);
     frame_.add_integer("STA", status);
+    const float ch1_watts = a.ch1_watts / n;
+    frame_.add_fixed("PW1", to_fixed(ch1_watts > 0.0f ? ch1_watts : 0.0f, 1), 1);
+    frame_.add_fixed("WHI", int32_t(import_energy_.centi_wh()), 2);
+    frame_.add_fixed("WHE", int32_t(export_energy_.centi_wh()), 2);
+    frame_.add_fixed("WH1", int32_t(ch1_energy_.centi_wh()), 2);
 #ifdef PV_DIAGNOSTICS
     add_diagnostics(frame_);  // defined by the sketch: extra keys, ignored by the gateway
 #endif
@@ -191,6 +222,8 @@ class RouterController {
   Ch2Ratio ch2_;
   AbsorptionDetector absorption_;
   float commanded_watts_[2] = {0.0f, 0.0f};  // channel-1 power commanded after cycles k-2, k-1
+  float ch1_full_watts_ = cfg::kCh1HeaterWatts;  // as last measured at the gate edges
+  EnergyCounter import_energy_, export_energy_, ch1_energy_;
   uint16_t probe_cycles_ = 0;                // cycles since the last absorption probe
   FrameBuilder frame_;
   FrameAverages averages_ = FrameAverages();
@@ -201,4 +234,5 @@ class RouterController {
   uint8_t cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;
   bool frame_ready_ = false;
   bool watchdog_reset_ = false;
+  bool tx_busy_ = false;
 };

@@ -21,12 +21,18 @@ enum CycleFlags : uint8_t {
 // When the edge is within a few ticks of a sample (the times are known to a tick or so), that sample
 // may or may not have seen the step: the record then spans three cells, from a sample surely before
 // the edge to one surely after it (see AdcPipeline::edge_on_current), in the same form.
+// The same record measures channel 1 itself (measure_cycle): the heater's current at I_s is its
+// conductance times the voltage there, and the step it made is what I_s exceeds the straight line
+// through I_{s-2} and I_{s-1} by (the rest of the grid current moves by up to ~3 counts per pair
+// near a crossing: a plain difference would be off by ~20 % at full power).
+constexpr int16_t kNoHeaterStep = -32767 - 1;  // step: the record cannot tell (a sample near the edge)
 struct EdgeSample {
   int16_t base;              // counts: the current the cells around the edge hold in the sums, negated,
                              // plus what they truly hold before the edge
   int16_t span;              // counts: the step the edge caused (sample after - sample before)
   uint16_t vmid;             // V_{s-1} + V_s: twice the voltage at I_s
   uint16_t after_edge_ticks; // from the edge to the end of the corrected cells, minus half a cell
+  int16_t step;              // counts: I_s - 2 I_{s-1} + I_{s-2}, or kNoHeaterStep
 };
 constexpr uint8_t kMaxCycleEdges = 2;  // one per half-cycle
 

@@ -12,10 +12,37 @@ struct CycleMeasurement {
   float import_watts;              // real power at the grid connection, positive = import
   float vrms;                      // mains RMS voltage
   uint16_t voltage_offset_scaled;  // mean voltage sample, counts x cfg::kVoltageScale
+  // Channel 1's full power as its gate edges measured it (conductance x Vrms^2: ~0 with the
+  // thermostat open); ch1_measured false when no edge of this cycle could tell (not fired, or
+  // every edge close to a sample).
+  bool ch1_measured;
+  float ch1_full_watts;
 };
 
+// Least-squares conductance through the origin over the cycle's edges (step = G v), in counts of
+// current per count of voltage, times Vrms^2: the heater's power at full conduction. One edge has
+// ~1.2 counts of noise on a step of ~14 counts at the earliest firing: an unbiased estimate,
+// averaged by the frame and the energy counter. A channel-2 dimmer's own edge falling within two
+// pairs (~0.2 ms) before channel 1's would be counted with it (docs/interfaces.md).
+// Returns false (out untouched) when no edge of the cycle can tell.
+inline bool measure_ch1_full_watts(const CycleSums& s, float mean_v, float vrms, float& out) {
+  float num = 0.0f, den = 0.0f;
+  for (uint8_t k = 0; k < s.edge_count && k < kMaxCycleEdges; ++k) {
+    const EdgeSample& e = s.edges[k];
+    if (e.step == kNoHeaterStep) continue;
+    const float v = 0.5f * float(e.vmid) - mean_v;  // counts, centred
+    num += float(e.step) * v;
+    den += v * v;
+  }
+  if (den <= 0.0f) return false;
+  // Not clamped at 0: with the thermostat open the estimate is noise around 0, and clamping each
+  // cycle would add that noise's positive half to the energy.
+  out = num / den * (cfg::kAmpsPerCount / cfg::kVoltsPerCount) * vrms * vrms;
+  return true;
+}
+
 inline CycleMeasurement measure_cycle(const CycleSums& s) {
-  CycleMeasurement m = {0.0f, 0.0f, cfg::kAdcBiasScaled};
+  CycleMeasurement m = {0.0f, 0.0f, cfg::kAdcBiasScaled, false, 0.0f};
   if (s.pairs == 0) return m;
   const float n = float(s.pairs);
   // Gate edges: the cells of the samples around each edge get the current they truly held (see
@@ -38,6 +65,7 @@ inline CycleMeasurement measure_cycle(const CycleSums& s) {
   const float variance_v = float(s.sum_vv) / n - mean_v * mean_v;
   m.vrms = variance_v > 0.0f ? sqrtf(variance_v) * cfg::kVoltsPerCount : 0.0f;
   m.voltage_offset_scaled = uint16_t((s.sum_v * uint32_t(cfg::kVoltageScale) + s.pairs / 2) / s.pairs);
+  m.ch1_measured = measure_ch1_full_watts(s, mean_v, m.vrms, m.ch1_full_watts);
   return m;
 }
 

@@ -30,6 +30,7 @@ void loop() {
   PV_COMPILER_BARRIER();
   while (cycles_processed != completed) {
     ++cycles_processed;
+    controller.set_tx_busy(uart.busy());
     const GateCommand command = controller.on_cycle(g_isr.pipeline.completed(cycles_processed));
     hal::publish(command.fire, command.delay_ticks, controller.voltage_offset_scaled());
     if (controller.frame_ready()) {

@@ -19,25 +19,33 @@ struct EdgeResult {
   double max_error_w = 0.0;  // largest |measured - true| of a cycle
   double mean_error_w = 0.0;
   int cycles = 0;
+  double ch1_full_mean_w = 0.0;  // channel 1's full power as the edges measured it, mean of cycles
+  int ch1_cycles = 0;            // cycles with a measurement
 };
 
 // Runs the pipeline over `seconds` with the heater fired `delay_s` after every crossing, and
 // compares each measured cycle with the exact power. `signal_edges` false: the compare ISR never
-// reports its edges (the sums alone).
-EdgeResult run_chopped(double delay_s, bool signal_edges, double seconds = 1.5) {
+// reports its edges (the sums alone). `noise_counts`: uniform ADC noise (+- counts) on both inputs.
+EdgeResult run_chopped(double delay_s, bool signal_edges, double seconds = 1.5, double base_watts = kBaseWatts,
+                       double heater_watts = kHeaterWatts, double noise_counts = 0.0) {
   MainsModel mains;
   mains.phase_s = 0.0047;
   const double w = 2.0 * M_PI * mains.hz;
   const double half = 0.5 / mains.hz;
-  const double r = 230.0 * 230.0 / kHeaterWatts;
-  const double base_amps_per_volt = kBaseWatts / (230.0 * 230.0);
+  const double conductance = heater_watts / (230.0 * 230.0);
+  const double base_amps_per_volt = base_watts / (230.0 * 230.0);
   auto amps = [&](double t) {
     const double v = mains.volts(t);
     const double since = fmod(t - mains.phase_s + 10.0 * half, half);  // time into the half-cycle
-    return base_amps_per_volt * v + (since >= delay_s ? v / r : 0.0);
+    return base_amps_per_volt * v + (since >= delay_s ? v * conductance : 0.0);
   };
   const double a = w * delay_s;
-  const double true_watts = kBaseWatts + kHeaterWatts * (1.0 - a / M_PI + sin(2.0 * a) / (2.0 * M_PI));
+  const double true_watts = base_watts + heater_watts * (1.0 - a / M_PI + sin(2.0 * a) / (2.0 * M_PI));
+  uint32_t noise_state = 12345;
+  auto noise = [&]() {  // uniform in [-noise_counts, noise_counts] counts, as millivolts at the pin
+    noise_state = noise_state * 1664525u + 1013904223u;
+    return noise_counts * (2.0 * (noise_state >> 8) / double(1u << 24) - 1.0) * 5000.0 / 1024.0;
+  };
 
   AdcPipeline pipeline;
   pipeline.start(ticks_at(0.0), true);
@@ -55,7 +63,8 @@ EdgeResult run_chopped(double delay_s, bool signal_edges, double seconds = 1.5) 
       if (signal_edges) pipeline.on_gate_edge(ticks_at(next_edge));
       next_edge += half;
     }
-    const uint16_t raw = pipeline.next_is_current() ? MainsModel::code(2500.0 + 40.0 * amps(t)) : mains.voltage_code(t);
+    const uint16_t raw = pipeline.next_is_current() ? MainsModel::code(2500.0 + 40.0 * amps(t) + noise())
+                                                    : mains.voltage_code(t, noise());
     pipeline.on_conversion(raw, uint16_t(ticks_at(t) + cfg::kTicksPerConversion - cfg::kSampleHoldTicks + 8));
     while (processed != pipeline.completed_count()) {
       ++processed;
@@ -64,6 +73,10 @@ EdgeResult run_chopped(double delay_s, bool signal_edges, double seconds = 1.5) 
       if (sums.pairs >= 100) pipeline.set_voltage_offset_scaled(m.voltage_offset_scaled);
       if (sums.flags != 0 || sums.period_ticks == 0 || t < 0.3) continue;  // locked, whole cycles only
       ++good_cycles;
+      if (m.ch1_measured) {
+        result.ch1_full_mean_w += m.ch1_full_watts;
+        ++result.ch1_cycles;
+      }
       const double error = m.import_watts - true_watts;
       error_sum += error;
       if (fabs(error) > result.max_error_w) result.max_error_w = fabs(error);
@@ -71,6 +84,7 @@ EdgeResult run_chopped(double delay_s, bool signal_edges, double seconds = 1.5) 
   }
   result.cycles = good_cycles;
   result.mean_error_w = good_cycles ? error_sum / good_cycles : 0.0;
+  if (result.ch1_cycles) result.ch1_full_mean_w /= result.ch1_cycles;
   return result;
 }
 
@@ -126,4 +140,39 @@ TEST(edge_correction_thermostat_open_changes_nothing) {
     }
   }
   CHECK(cycles > 20);
+}
+
+// Channel 1 measured at its own gate edges (PW1, WH1): the current step at each edge over the voltage
+// there, whatever the rest of the grid current does around it (a big export or import moves it by a
+// few counts per pair near the crossing, where the earliest firing is).
+TEST(heater_power_is_measured_at_its_edges_whatever_the_rest_of_the_grid_does) {
+  const double delays_us[] = {450, 1500, 5000, 9000};
+  const double bases_w[] = {-3000.0, 0.0, 2500.0};
+  for (double delay_us : delays_us) {
+    for (double base : bases_w) {
+      for (int k = 0; k < 2; ++k) {  // the edge drifts over the sampling grid (0.3 pair a cycle) anyway
+        // 3 s: ~1.4 counts of noise per edge on a 14-count step at 450 us average to ~0.7 %
+        const EdgeResult r = run_chopped(delay_us * 1e-6 + k * 53e-6, true, 3.0, base, kHeaterWatts, 1.0);
+        CHECK(r.ch1_cycles > 120);
+        if (fabs(r.ch1_full_mean_w - kHeaterWatts) >= 0.02 * kHeaterWatts)
+          printf("    delay %.0f us + %d x 29 us, base %.0f W: %.1f W over %d cycles\n", delay_us, k, base,
+                 r.ch1_full_mean_w, r.ch1_cycles);
+        CHECK(fabs(r.ch1_full_mean_w - kHeaterWatts) < 0.02 * kHeaterWatts);
+      }
+    }
+  }
+}
+
+TEST(heater_power_reads_zero_with_the_thermostat_open) {
+  const double delays_us[] = {450.0, 5000.0};
+  for (double delay_us : delays_us) {
+    const EdgeResult r = run_chopped(delay_us * 1e-6, true, 1.5, -2000.0, 0.0, 1.0);
+    CHECK(r.ch1_cycles > 40);
+    CHECK(fabs(r.ch1_full_mean_w) < 20.0);
+  }
+}
+
+TEST(heater_power_of_another_rating_is_measured_not_assumed) {
+  const EdgeResult r = run_chopped(3000e-6, true, 1.0, -500.0, 1200.0, 1.0);
+  CHECK(fabs(r.ch1_full_mean_w - 1200.0) < 24.0);
 }
