@@ -21,6 +21,7 @@ CONF_HEATER_POWER = "heater_power"
 CONF_LEGACY_API = "legacy_api"
 CONF_LEGACY_API_ID = "legacy_api_id"
 CONF_WEB_SERVER_BASE_ID = "web_server_base_id"  # same key as web_server_base's
+CONF_ENERGY_UPDATE_INTERVAL = "energy_update_interval"
 
 
 _power = cv.float_with_unit("power", "(W|w|watt|watts|Watt|Watts)?")
@@ -70,6 +71,13 @@ CONFIG_SCHEMA = cv.All(
             cv.Optional(
                 CONF_TIMEOUT, default="5s"
             ): cv.positive_time_period_milliseconds,
+            # energy totals change every frame: published at most this often (and at link loss)
+            cv.Optional(
+                CONF_ENERGY_UPDATE_INTERVAL, default="10s"
+            ): cv.All(
+                cv.positive_time_period_milliseconds,
+                cv.Range(max=cv.TimePeriod(minutes=60)),
+            ),
             cv.Optional(CONF_BAUD_RATE, default=9600): cv.All(
                 cv.int_, cv.Range(min=300, max=115200)
             ),
@@ -123,6 +131,7 @@ async def to_code(config):
         cg.add(var.set_heater_power(config[CONF_HEATER_POWER]))
     cg.add(var.set_link_timeout(config[CONF_TIMEOUT]))
     cg.add(var.set_baud_rate(config[CONF_BAUD_RATE]))
+    cg.add(var.set_energy_update_interval(config[CONF_ENERGY_UPDATE_INTERVAL]))
 
     if config[CONF_LEGACY_API] and CONF_WEB_SERVER_BASE_ID in config:
         base = await cg.get_variable(config[CONF_WEB_SERVER_BASE_ID])

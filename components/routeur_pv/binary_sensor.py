@@ -4,6 +4,7 @@ import esphome.config_validation as cv
 from esphome.const import (
     DEVICE_CLASS_CONNECTIVITY,
     DEVICE_CLASS_PROBLEM,
+    DEVICE_CLASS_RUNNING,
     ENTITY_CATEGORY_DIAGNOSTIC,
 )
 
@@ -32,10 +33,12 @@ CONFIG_SCHEMA = cv.Schema(
             entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
         ),
         **{
+            # on = a fault, except channel 1 saturated: on = it runs flat out (or draws nothing),
+            # the surplus beyond goes to channel 2
             cv.Optional(key): binary_sensor.binary_sensor_schema(
                 device_class=DEVICE_CLASS_PROBLEM
                 if key != "ch1_saturated"
-                else cv.UNDEFINED,
+                else DEVICE_CLASS_RUNNING,
                 entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
             )
             for key in STATUS_FLAGS

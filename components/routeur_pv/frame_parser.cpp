@@ -19,6 +19,10 @@ static const FieldInfo FIELD_INFO[FIELD_COUNT] = {
     {"FRQ", 0.0, 100.0, false},           // Hz (0 while there is no mains)
     {"VRM", 0.0, 500.0, false},           // V
     {"STA", 0.0, 65535.0, true},          // bit field
+    {"PW1", 0.0, 100000.0, false},        // W
+    {"WHI", 0.0, 100000000.0, false},     // Wh (the ATmega's counters wrap at 10 MWh)
+    {"WHE", 0.0, 100000000.0, false},     // Wh
+    {"WH1", 0.0, 100000000.0, false},     // Wh
 };
 
 const FieldInfo &field_info(Field f) { return FIELD_INFO[f]; }

@@ -2,7 +2,8 @@
 // Parser of the ATmega -> gateway serial frame. Plain C++: no ESPHome (nor Arduino) dependency,
 // so the same code runs in the firmware, in host unit tests, in the fuzzer and in the benchmark.
 //
-//   EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>0;FRQ>50.00;VRM>230.1;STA>0;$201\r\n
+//   EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>0;FRQ>50.00;VRM>230.1;STA>0;
+//   PW1>802.4;WHI>2.79;WHE>9.82;WH1>25.54;$147\r\n
 //
 // Bytes are fed one at a time as they arrive; a line ends at CR or LF. A line is accepted only if
 // it is syntactically a frame, its CRC-8 (Dallas/Maxim, reflected 0x8C, over every character before
@@ -24,8 +25,14 @@ enum Field : uint8_t {
   FIELD_FRQ,      // mains frequency, Hz (our firmware)
   FIELD_VRM,      // RMS mains voltage, V (our firmware)
   FIELD_STA,      // status bit field (our firmware)
+  FIELD_PW1,      // power channel 1 delivered, W, measured at its gate edges (our firmware)
+  FIELD_WHI,      // grid import since the ATmega's reset, Wh, cumulative (our firmware)
+  FIELD_WHE,      // grid export since the ATmega's reset, Wh, cumulative (our firmware)
+  FIELD_WH1,      // channel-1 energy delivered since the ATmega's reset, Wh, cumulative (our firmware)
   FIELD_COUNT,
 };
+
+static_assert(FIELD_COUNT <= 16, "Frame::present is a 16-bit set");
 
 /// Fields every accepted frame must carry (the seed's fields except VO2, which older versions lacked).
 static const uint16_t REQUIRED_FIELDS = (1u << FIELD_EIB) | (1u << FIELD_REE) | (1u << FIELD_MPC) |

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#ifdef USE_HOST
+#include <csignal>
+#endif
 
 #include "esphome/core/hal.h"
 #include "esphome/core/log.h"
@@ -19,8 +22,25 @@ static const uint32_t COUNTERS_INTERVAL_MS = 1000;
 static const char *const STA_NAMES[STA_FLAG_COUNT] = {"NO_MAINS", "NO_ZERO_CROSS", "ADC_CLIPPED", "CH1_SATURATED",
                                                       "WATCHDOG_RESET"};
 
+/// Bump when SavedEnergy changes shape: an old record is then ignored rather than misread.
+static const uint32_t ENERGY_PREF_VERSION = 1;
+
 void RouteurPvComponent::setup() {
+#ifdef USE_HOST
+  // A peer that drops its socket (Home Assistant restarting) must not kill the process with SIGPIPE:
+  // the write then fails with EPIPE, which the API server handles.
+  signal(SIGPIPE, SIG_IGN);
+#endif
   this->last_frame_ms_ = millis();
+  this->energy_pref_ = global_preferences->make_preference<SavedEnergy>(fnv1_hash("routeur_pv_energy") +
+                                                                        ENERGY_PREF_VERSION);
+  SavedEnergy saved{};
+  if (this->energy_pref_.load(&saved)) {
+    for (uint8_t k = 0; k < ENERGY_KIND_COUNT; k++)
+      this->energy_[k].restore(saved.energy[k]);
+    this->routed_today_.restore(saved.routed_today);
+  }
+  this->publish_energy_(true);
 #ifdef USE_BINARY_SENSOR
   if (this->link_sensor_ != nullptr)
     this->link_sensor_->publish_initial_state(false);
@@ -49,6 +69,68 @@ void RouteurPvComponent::loop() {
   if (!this->unavailable_published_ && now - this->last_frame_ms_ > this->timeout_ms_)
     this->handle_timeout_();
   this->publish_counters_(false);
+  if (this->routed_today_.set_day(this->local_day_()))
+    this->energy_dirty_ = true;  // midnight: today back to 0 even if no frame comes
+  this->publish_energy_(false);
+}
+
+int32_t RouteurPvComponent::local_day_() {
+#ifdef USE_TIME
+  if (this->time_ != nullptr) {
+    const ESPTime now = this->time_->now();
+    if (now.is_valid())
+      return int32_t(now.year) * 1000 + now.day_of_year;
+  }
+#endif
+  return -1;
+}
+
+void RouteurPvComponent::count_energy_(const Frame &f, float routed_watts, uint32_t now) {
+  // Counters (our ATmega) when the frame has them, else the frame's power up to the next frame.
+  static const Field COUNTER_FIELD[ENERGY_KIND_COUNT] = {FIELD_WH1, FIELD_WHI, FIELD_WHE};
+  const float ree = f.has(FIELD_REE) ? static_cast<float>(f.value[FIELD_REE]) : NAN;
+  const float watts[ENERGY_KIND_COUNT] = {routed_watts, std::max(-ree, 0.0f), std::max(ree, 0.0f)};
+  const bool gap_ok = this->link_ok_ && now - this->last_frame_ms_ <= this->timeout_ms_;
+  const double dt_s = gap_ok ? (now - this->last_frame_ms_) / 1000.0 : 0.0;
+  double routed_added = 0.0;
+  for (uint8_t k = 0; k < ENERGY_KIND_COUNT; k++) {
+    double added;
+    if (f.has(COUNTER_FIELD[k])) {
+      added = this->energy_[k].on_counter(f.value[COUNTER_FIELD[k]]);
+    } else {
+      this->energy_[k].forget_counter();
+      added = this->energy_[k].on_power(this->last_frame_watts_[k], dt_s);
+    }
+    this->last_frame_watts_[k] = std::isnan(watts[k]) ? 0.0f : watts[k];
+    if (added > 0.0)
+      this->energy_dirty_ = true;
+    if (k == ENERGY_ROUTED)
+      routed_added = added;
+  }
+  if (this->routed_today_.set_day(this->local_day_()))
+    this->energy_dirty_ = true;
+  this->routed_today_.add(routed_added);
+  SavedEnergy saved{};
+  for (uint8_t k = 0; k < ENERGY_KIND_COUNT; k++)
+    saved.energy[k] = this->energy_[k].state();
+  saved.routed_today = this->routed_today_.state();
+  this->energy_pref_.save(&saved);
+}
+
+void RouteurPvComponent::publish_energy_(bool force) {
+#ifdef USE_SENSOR
+  const uint32_t now = millis();
+  if (!force && (!this->energy_dirty_ || now - this->last_energy_publish_ms_ < this->energy_interval_ms_))
+    return;
+  this->last_energy_publish_ms_ = now;
+  this->energy_dirty_ = false;
+  for (uint8_t k = 0; k < ENERGY_KIND_COUNT; k++) {
+    if (this->energy_sensors_[k] != nullptr)
+      this->energy_sensors_[k]->publish_state(this->energy_[k].total_wh() / 1000.0);
+  }
+  if (this->routed_today_sensor_ != nullptr)
+    this->routed_today_sensor_->publish_state(this->routed_today_.today_wh() / 1000.0);
+#endif
 }
 
 #ifdef USE_SENSOR
@@ -56,26 +138,35 @@ void RouteurPvComponent::publish_(SensorKind kind, float value) {
   sensor::Sensor *s = this->sensors_[kind];
   if (s == nullptr)
     return;
-  // A field the frame does not carry: unavailable, published once rather than every second.
-  if (std::isnan(value) && (!s->has_state() || std::isnan(s->state)))
+  // A field the frame does not carry: unknown, published once rather than every second.
+  if (std::isnan(value) && !s->has_state())
     return;
+  const uint32_t now = millis();
+  if (!this->gates_[kind].should_publish(value, now))
+    return;
+  this->gates_[kind].published(value, now);
   s->publish_state(value);
 }
 #endif
 
 void RouteurPvComponent::handle_frame_(const Frame &f) {
-  this->last_frame_ms_ = millis();
-  this->unavailable_published_ = false;
+  const uint32_t now = millis();
   this->legacy_.update(f);
   auto get = [&f](Field k) -> float { return f.has(k) ? static_cast<float>(f.value[k]) : NAN; };
   const float por = get(FIELD_POR);
   const float por_clamped = std::isnan(por) ? NAN : std::max(por, 0.0f);
+  // What channel 1 delivered, as the ATmega measured it (0 while the thermostat is open); an older
+  // ATmega only says what it fired: POR x the heater's rating.
+  const float routed_watts = f.has(FIELD_PW1) ? get(FIELD_PW1) : por_clamped * this->heater_power_ / 100.0f;
+  this->count_energy_(f, routed_watts, now);
+  this->last_frame_ms_ = now;
+  this->unavailable_published_ = false;
   ESP_LOGD(TAG, "Frame: REE=%.2f W POR=%.2f %% VO2=%.0f %%", get(FIELD_REE), por, get(FIELD_VO2));
 #ifdef USE_SENSOR
   // HA convention: positive grid power = import. REE is positive on export, hence the sign flip.
   const float ree = get(FIELD_REE);
   this->publish_(SENSOR_GRID_POWER, ree == 0.0f ? 0.0f : -ree);
-  this->publish_(SENSOR_ROUTED_POWER, por_clamped * this->heater_power_ / 100.0f);
+  this->publish_(SENSOR_ROUTED_POWER, routed_watts);
   this->publish_(SENSOR_ROUTED_RATIO, por_clamped);
   this->publish_(SENSOR_CHANNEL2_RATIO, get(FIELD_VO2));
   this->publish_(SENSOR_MAINS_FREQUENCY, get(FIELD_FRQ));
@@ -124,13 +215,17 @@ void RouteurPvComponent::handle_frame_(const Frame &f) {
   if (!this->link_ok_)
     ESP_LOGI(TAG, "Link up");
   this->link_ok_ = true;
-  this->publish_counters_(true);  // one frame a second (a few more while VO2 moves fast): never throttled
+  // Per frame (a few a second at most): tools and tests count frames with them; they are diagnostics,
+  // disabled by default, so Home Assistant's recorder does not keep them.
+  this->publish_counters_(true);
+  this->publish_energy_(false);
 }
 
 void RouteurPvComponent::handle_timeout_() {
-  ESP_LOGW(TAG, "No valid frame for %u ms: link lost, values unavailable", (unsigned) this->timeout_ms_);
+  ESP_LOGW(TAG, "No valid frame for %u ms: link lost, values unknown", (unsigned) this->timeout_ms_);
   this->unavailable_published_ = true;
   this->link_ok_ = false;
+  this->publish_energy_(true);  // the totals as they stand: they keep this value until frames return
   this->legacy_.clear();  // the legacy API serves zeros, as before the first frame (VO2 0: dimmer off)
 #ifdef USE_SENSOR
   // Frame counters describe the gateway itself, not the ATmega: they stay valid (a rising
@@ -138,9 +233,7 @@ void RouteurPvComponent::handle_timeout_() {
   for (uint8_t k = 0; k < SENSOR_KIND_COUNT; k++) {
     if (k == SENSOR_FRAMES_RECEIVED || k == SENSOR_FRAMES_REJECTED)
       continue;
-    auto *s = this->sensors_[k];
-    if (s != nullptr)
-      s->publish_state(NAN);
+    this->publish_(static_cast<SensorKind>(k), NAN);
   }
 #endif
 #ifdef USE_BINARY_SENSOR

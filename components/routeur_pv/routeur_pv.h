@@ -2,6 +2,7 @@
 
 #include "esphome/core/component.h"
 #include "esphome/core/defines.h"
+#include "esphome/core/preferences.h"
 #include "esphome/components/uart/uart.h"
 #ifdef USE_SENSOR
 #include "esphome/components/sensor/sensor.h"
@@ -12,7 +13,12 @@
 #ifdef USE_TEXT_SENSOR
 #include "esphome/components/text_sensor/text_sensor.h"
 #endif
+#ifdef USE_TIME
+#include "esphome/components/time/real_time_clock.h"
+#endif
 
+#include "change_gate.h"
+#include "energy_total.h"
 #include "frame_parser.h"
 #include "legacy_json.h"
 
@@ -34,6 +40,14 @@ enum SensorKind : uint8_t {
   SENSOR_KIND_COUNT,
 };
 
+/// Energy totals (kWh): they keep their value while the link is down.
+enum EnergyKind : uint8_t {
+  ENERGY_ROUTED = 0,
+  ENERGY_GRID_IMPORT,
+  ENERGY_GRID_EXPORT,
+  ENERGY_KIND_COUNT,
+};
+
 /// STA flags exposed as binary sensors (bit index in the STA field).
 static const uint8_t STA_FLAG_COUNT = 5;
 
@@ -49,8 +63,15 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   /// Not `set_timeout`: that would hide Component::set_timeout (scheduler).
   void set_link_timeout(uint32_t ms) { this->timeout_ms_ = ms; }
   void set_baud_rate(uint32_t baud) { this->baud_rate_ = baud; }
+  /// Energy totals are published at most this often (and when the link is lost).
+  void set_energy_update_interval(uint32_t ms) { this->energy_interval_ms_ = ms; }
+#ifdef USE_TIME
+  void set_time(time::RealTimeClock *clock) { this->time_ = clock; }
+#endif
 
 #ifdef USE_SENSOR
+  /// A sensor's value goes out when it moved by this much (and at least once a minute).
+  void set_min_change(SensorKind kind, float min_change) { this->gates_[kind].set_min_change(min_change); }
   void set_grid_power_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_GRID_POWER] = s; }
   void set_routed_power_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_ROUTED_POWER] = s; }
   void set_routed_ratio_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_ROUTED_RATIO] = s; }
@@ -63,6 +84,10 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   void set_samples_per_cycle_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_SAMPLES_PER_CYCLE] = s; }
   void set_frames_received_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_FRAMES_RECEIVED] = s; }
   void set_frames_rejected_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_FRAMES_REJECTED] = s; }
+  void set_routed_energy_sensor(sensor::Sensor *s) { this->energy_sensors_[ENERGY_ROUTED] = s; }
+  void set_grid_import_energy_sensor(sensor::Sensor *s) { this->energy_sensors_[ENERGY_GRID_IMPORT] = s; }
+  void set_grid_export_energy_sensor(sensor::Sensor *s) { this->energy_sensors_[ENERGY_GRID_EXPORT] = s; }
+  void set_routed_energy_today_sensor(sensor::Sensor *s) { this->routed_today_sensor_ = s; }
 #endif
 #ifdef USE_BINARY_SENSOR
   void set_link_binary_sensor(binary_sensor::BinarySensor *s) { this->link_sensor_ = s; }
@@ -80,14 +105,24 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   const LegacyValues &legacy_values() const { return this->legacy_; }
   const FrameParser &parser() const { return this->parser_; }
   bool link_ok() const { return this->link_ok_; }
+  double energy_wh(EnergyKind kind) const { return this->energy_[kind].total_wh(); }
 
  protected:
   void handle_frame_(const Frame &frame);
   void handle_timeout_();
   void publish_counters_(bool force);
+  void count_energy_(const Frame &frame, float routed_watts, uint32_t now);
+  void publish_energy_(bool force);
+  int32_t local_day_();
 #ifdef USE_SENSOR
   void publish_(SensorKind kind, float value);
   sensor::Sensor *sensors_[SENSOR_KIND_COUNT]{};
+  ChangeGate gates_[SENSOR_KIND_COUNT];
+  sensor::Sensor *energy_sensors_[ENERGY_KIND_COUNT]{};
+  sensor::Sensor *routed_today_sensor_{nullptr};
+#endif
+#ifdef USE_TIME
+  time::RealTimeClock *time_{nullptr};
 #endif
 #ifdef USE_BINARY_SENSOR
   binary_sensor::BinarySensor *link_sensor_{nullptr};
@@ -96,6 +131,19 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
 #ifdef USE_TEXT_SENSOR
   text_sensor::TextSensor *status_text_sensor_{nullptr};
 #endif
+
+  /// Saved to flash (ESP8266: at ESPHome's flash_write_interval) on every change.
+  struct SavedEnergy {
+    EnergyState energy[ENERGY_KIND_COUNT];
+    DailyState routed_today;
+  };
+  ESPPreferenceObject energy_pref_;
+  EnergyTotal energy_[ENERGY_KIND_COUNT];
+  DailyTotal routed_today_;
+  float last_frame_watts_[ENERGY_KIND_COUNT]{};  ///< an older ATmega: power of the last frame
+  uint32_t energy_interval_ms_{10000};
+  uint32_t last_energy_publish_ms_{0};
+  bool energy_dirty_{true};
 
   FrameParser parser_;
   LegacyValues legacy_;

@@ -1,7 +1,10 @@
 import esphome.codegen as cg
-from esphome.components import sensor
+from esphome.components import sensor, time
 import esphome.config_validation as cv
 from esphome.const import (
+    CONF_TIME_ID,
+    DEVICE_CLASS_DURATION,
+    DEVICE_CLASS_ENERGY,
     DEVICE_CLASS_FREQUENCY,
     DEVICE_CLASS_POWER,
     DEVICE_CLASS_VOLTAGE,
@@ -9,6 +12,7 @@ from esphome.const import (
     STATE_CLASS_MEASUREMENT,
     STATE_CLASS_TOTAL_INCREASING,
     UNIT_HERTZ,
+    UNIT_KILOWATT_HOURS,
     UNIT_PERCENT,
     UNIT_VOLT,
     UNIT_WATT,
@@ -34,9 +38,25 @@ CONF_MIN_ROUTABLE_POWER = "min_routable_power"
 CONF_SAMPLES_PER_CYCLE = "samples_per_cycle"
 CONF_FRAMES_RECEIVED = "frames_received"
 CONF_FRAMES_REJECTED = "frames_rejected"
+CONF_ROUTED_ENERGY = "routed_energy"
+CONF_ROUTED_ENERGY_TODAY = "routed_energy_today"
+CONF_GRID_IMPORT_ENERGY = "grid_import_energy"
+CONF_GRID_EXPORT_ENERGY = "grid_export_energy"
+CONF_MIN_CHANGE = "min_change"
 
 UNIT_JOULE = "J"
-UNIT_MICROSECOND = "µs"
+UNIT_MICROSECOND = "\u03bcs"  # Home Assistant's UnitOfTime.MICROSECONDS (Greek mu)
+
+
+def _energy_schema(icon):
+    return sensor.sensor_schema(
+        unit_of_measurement=UNIT_KILOWATT_HOURS,
+        accuracy_decimals=3,
+        device_class=DEVICE_CLASS_ENERGY,
+        state_class=STATE_CLASS_TOTAL_INCREASING,
+        icon=icon,
+    )
+
 
 ICON_TRANSMISSION_TOWER = "mdi:transmission-tower"
 ICON_WATER_BOILER = "mdi:water-boiler"
@@ -92,6 +112,7 @@ SENSORS = {
     CONF_FIRING_DELAY: sensor.sensor_schema(
         unit_of_measurement=UNIT_MICROSECOND,
         accuracy_decimals=0,
+        device_class=DEVICE_CLASS_DURATION,
         state_class=STATE_CLASS_MEASUREMENT,
         entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
         icon="mdi:timer-outline",
@@ -121,11 +142,46 @@ SENSORS = {
         entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
         icon="mdi:alert-circle-outline",
     ),
+    # Totals kept by the hub from the ATmega's cumulative counters (docs/gateway.md#energy)
+    CONF_ROUTED_ENERGY: _energy_schema(ICON_WATER_BOILER),
+    CONF_GRID_IMPORT_ENERGY: _energy_schema(ICON_TRANSMISSION_TOWER),
+    CONF_GRID_EXPORT_ENERGY: _energy_schema(ICON_TRANSMISSION_TOWER),
+    # "today" resets at local midnight: it needs a clock (the only `time:` by default)
+    CONF_ROUTED_ENERGY_TODAY: _energy_schema(ICON_WATER_BOILER).extend(
+        {cv.GenerateID(CONF_TIME_ID): cv.use_id(time.RealTimeClock)}
+    ),
 }
+
+# Frame values: published when they moved by `min_change` (in the sensor's unit), when they become
+# unknown or known, and at least once a minute, so that Home Assistant's recorder keeps what matters
+# rather than every second's noise. 0: every change.
+MIN_CHANGE = {
+    CONF_GRID_POWER: 10.0,
+    CONF_ROUTED_POWER: 10.0,
+    CONF_ROUTED_RATIO: 0.5,
+    CONF_CHANNEL2_RATIO: 0.0,  # clients follow every step
+    CONF_MAINS_FREQUENCY: 0.05,
+    CONF_MAINS_VOLTAGE: 1.0,
+    CONF_BUCKET_ENERGY: 10.0,
+    CONF_FIRING_DELAY: 50.0,
+    CONF_MIN_ROUTABLE_POWER: 0.0,
+    CONF_SAMPLES_PER_CYCLE: 2.0,  # 192/193 flips are the mains against the sampling grid
+}
+
+
+def _with_min_change(key, schema):
+    if key not in MIN_CHANGE:
+        return schema
+    return schema.extend(
+        {cv.Optional(CONF_MIN_CHANGE, default=MIN_CHANGE[key]): cv.float_range(min=0.0)}
+    )
+
 
 CONFIG_SCHEMA = cv.Schema(
     {cv.GenerateID(CONF_ROUTEUR_PV_ID): cv.use_id(RouteurPvComponent)}
-).extend({cv.Optional(key): schema for key, schema in SENSORS.items()})
+).extend(
+    {cv.Optional(key): _with_min_change(key, schema) for key, schema in SENSORS.items()}
+)
 
 
 def _final_validate(config):
@@ -152,3 +208,9 @@ async def to_code(config):
         if key in config:
             sens = await sensor.new_sensor(config[key])
             cg.add(getattr(hub, f"set_{key}_sensor")(sens))
+            if CONF_MIN_CHANGE in config[key]:
+                kind = cg.RawExpression(f"esphome::routeur_pv::SENSOR_{key.upper()}")
+                cg.add(hub.set_min_change(kind, config[key][CONF_MIN_CHANGE]))
+    if CONF_ROUTED_ENERGY_TODAY in config:
+        clock = await cg.get_variable(config[CONF_ROUTED_ENERGY_TODAY][CONF_TIME_ID])
+        cg.add(hub.set_time(clock))

@@ -38,7 +38,8 @@ async def _latency(program: Path, frames: int) -> dict:
         w = await ApiWatcher(gw.api_port).connect()
         await w.quiet(0.3)
         for i in range(frames):
-            ree = f"{(i % 5000) / 100 + 0.01:.2f}"  # unique per window: grid_power = -ree
+            # unique per window, 20 W apart (the gateway publishes moves of 10 W or more): grid_power = -ree
+            ree = f"{(i % 200) * 20 + 0.01:.2f}"
             expected = -float(ree)
             data = make_frame([("EIB", "500.00"), ("REE", ree), ("MPC", "20.00"), ("POR", "10.00"),
                                ("FID", "5000"), ("SPL", "192"), ("VO2", "0")])

@@ -155,7 +155,7 @@ COMPONENT = REPO / "components" / "routeur_pv"
 CPP_DIR = Path(__file__).resolve().parent / "cpp"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NATIVE_BUILD = BUILD / "gateway-native"
-PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp"]
+PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp", COMPONENT / "energy_total.cpp"]
 
 
 def build_native(name: str, sources: list[Path], *, compiler: str = "g++", flags=(), libs=()) -> Path:

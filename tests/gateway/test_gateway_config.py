@@ -213,3 +213,36 @@ sensor:
     rc, out = check(tmp_path, text)
     assert rc != 0
     assert "grid_powr" in out
+
+
+def test_negative_min_change_named(tmp_path):
+    text = HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="heater_power: 2000") + """
+sensor:
+  - platform: routeur_pv
+    grid_power:
+      name: Grid
+      min_change: -3
+"""
+    rc, out = check(tmp_path, text)
+    assert rc != 0
+    assert "min_change" in out
+
+
+def test_routed_energy_today_needs_a_clock(tmp_path):
+    text = HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="") + """
+sensor:
+  - platform: routeur_pv
+    routed_energy_today:
+      name: Today
+"""
+    rc, out = check(tmp_path, text)
+    assert rc != 0
+    assert "time" in out.lower(), out[-2000:]
+    rc, out = check(tmp_path, text + "time:\n  - platform: host\n")
+    assert rc == 0, out[-3000:]
+
+
+def test_energy_update_interval_is_bounded(tmp_path):
+    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="energy_update_interval: 2h"))
+    assert rc != 0
+    assert "energy_update_interval" in out

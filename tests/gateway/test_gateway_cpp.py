@@ -1,4 +1,5 @@
-"""C++ unit tests (GoogleTest, g++) of the frame parser and the legacy JSON rendering."""
+"""C++ unit tests (GoogleTest, g++) of the frame parser, the legacy JSON rendering, the energy totals and
+the change gate of published values."""
 import os
 import subprocess
 
@@ -9,7 +10,8 @@ from gateway_harness import CPP_DIR, DATA_DIR, PURE_SOURCES, build_native
 
 @pytest.fixture(scope="module")
 def gtest_binary():
-    return build_native("test_frame_parser", [CPP_DIR / "test_frame_parser.cpp", *PURE_SOURCES],
+    return build_native("test_frame_parser", [CPP_DIR / "test_frame_parser.cpp", CPP_DIR / "test_energy_total.cpp",
+                                              CPP_DIR / "test_change_gate.cpp", *PURE_SOURCES],
                         flags=["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
                         libs=["-lgtest", "-lgtest_main", "-pthread"])
 

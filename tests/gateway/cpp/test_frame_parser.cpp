@@ -96,6 +96,25 @@ TEST(Parser, OurFrame) {
   EXPECT_TRUE(fr.has(FIELD_STA));
 }
 
+TEST(Parser, EnergyFieldsOfOurFrame) {
+  // The frame the ATmega sends since the energy counters: PW1 (W), WHI/WHE/WH1 (Wh, cumulative).
+  Feed f;
+  f(with_crc(OUR_BODY + "PW1>802.4;WHI>2.79;WHE>9.82;WH1>25.54;"));
+  ASSERT_EQ(f.frames.size(), 1u);
+  const Frame &fr = f.frames[0];
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_PW1], 802.4);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_WHI], 2.79);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_WHE], 9.82);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_WH1], 25.54);
+  EXPECT_FALSE(Feed().parser.frame().has(FIELD_PW1));
+  // a counter can never be negative: the whole frame is refused
+  Feed bad;
+  bad(with_crc(OUR_BODY + "PW1>802.4;WHI>-2.79;WHE>9.82;WH1>25.54;"));
+  EXPECT_TRUE(bad.frames.empty());
+  ASSERT_EQ(bad.rejects.size(), 1u);
+  EXPECT_EQ(bad.rejects[0], Reject::OUT_OF_RANGE);
+}
+
 TEST(Parser, OlderFieldSetWithoutVO2) {
   Feed f;
   f(with_crc("EIB>100.00;REE>5.00;MPC>30.00;POR>0.00;FID>10000;SPL>56;"));
