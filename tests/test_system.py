@@ -143,3 +143,24 @@ def test_the_demo_ends_without_a_traceback(tmp_path, end):
     assert "Traceback" not in err and "TypeError" not in err, err[-3000:]
     assert ("interrupted: stopping" in stdout) == (end != "normal"), stdout[-2000:]
     assert (tmp_path / "out" / "demo-summary.json").exists()
+
+
+def test_the_gateway_energy_home_assistant_reads_is_what_the_house_saw(tmp_path):
+    """make demo's summary: the gateway's totals through the native API at the end, beside the
+    simulator's. The heater's thermostat is open for a while (routed energy must not count it), and
+    the run ends quietly (the last second after the last frame is not in the gateway's figures)."""
+    scenario = write_scenario(tmp_path / "story.csv", [
+        {"t_s": 0, "pv_w": 1300, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000},   # 800 W to the heater
+        {"t_s": 10, "pv_w": 2900, "house_w": 500, "ch1_w": 0, "ch2_w": 1000},     # thermostat open
+        {"t_s": 20, "pv_w": 2900, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000},  # closed, ch2 takes 400
+        {"t_s": 28, "pv_w": 200, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000},   # evening: 300 W import
+    ])
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--scenario", str(scenario),
+                             "--seconds", "34", "--out", str(tmp_path / "out"), "--workdir", str(tmp_path / "work")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads((tmp_path / "out" / "demo-summary.json").read_text())
+    for gateway_key, sim_key in (("gateway_routed_wh", "ch1_wh"), ("gateway_grid_import_wh", "import_wh"),
+                                 ("gateway_grid_export_wh", "export_wh")):
+        assert summary[gateway_key] == pytest.approx(summary[sim_key], rel=0.03, abs=0.3), (gateway_key, summary)
+    assert summary["ch1_wh"] > 5.0 and summary["export_wh"] > 1.0, summary  # the story did happen

@@ -81,9 +81,10 @@ def plot_run(records, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def write_summary(records, path: Path) -> dict:
+def write_summary(records, path: Path, extra: dict | None = None) -> dict:
     summary = energy_summary(records)
     summary["seconds"] = len(records)
+    summary.update(extra or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -33,6 +33,10 @@ DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
 GATEWAY = ("gateway-host.yaml", "routeur-pv-host")
 CLIENT = ("client-host.yaml", "routeur-pv-client-host")
 CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runtime delivers
+# The gateway's energy totals (kWh entities) in the summary, in Wh, beside the simulator's figures.
+GATEWAY_ENERGY = {"gateway_routed_wh": "routed_energy", "gateway_grid_import_wh": "grid_import_energy",
+                  "gateway_grid_export_wh": "grid_export_energy"}
+LINK_TIMEOUT_S = 5.0  # gateway-host.yaml
 
 
 def build_all(log=print) -> tuple[Path, Path]:
@@ -86,14 +90,17 @@ class System:
         with contextlib.suppress(BlockingIOError):
             os.write(self.fifo_fd, f"{watts:.1f}\n".encode())
 
-    def stop(self) -> None:
-        """The simulator first (it writes its summary), then the firmwares; stop feeding before."""
+    def stop_simulator(self) -> None:
         if self.sim is not None and self.sim.poll() is None:
             self.sim.send_signal(signal.SIGINT)  # lets the simulator write its summary
             try:
                 self.sim.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.sim.kill()
+
+    def stop(self) -> None:
+        """The simulator first (it writes its summary), then the firmwares; stop feeding before."""
+        self.stop_simulator()
         for part in (self.client, self.gateway, self.pty):
             if part is not None:
                 part.stop()
@@ -134,6 +141,15 @@ def live_view(record: dict, gateway: dict, client: dict, frame_rate: float) -> s
         f"{client.get('level', float('nan')):5.1f} %   ratio stale: {client.get('ratio_stale')}",
     ]
     return "\n".join(lines)
+
+
+async def gateway_energy_at_the_end(system: System, gateway: ApiWatcher) -> dict:
+    """The gateway's totals as Home Assistant reads them at the end: with the simulator stopped the
+    link goes quiet, and the gateway publishes its totals as they stand (otherwise every 10 s)."""
+    system.stop_simulator()
+    await gateway.wait_for(lambda s: s.get("atmega_link") is False, LINK_TIMEOUT_S + 3)
+    await gateway.quiet(0.3, timeout=2)
+    return {key: round(gateway.states.get(entity, float("nan")) * 1000.0, 4) for key, entity in GATEWAY_ENERGY.items()}
 
 
 async def shut_down(loop, signals, system: System, watchers: list[ApiWatcher]) -> None:
@@ -199,9 +215,15 @@ async def run(args) -> int:
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ninterrupted: stopping")
     finally:
+        for sig in signals:  # the last steps are bounded: a second Ctrl-C cannot cut them short
+            loop.add_signal_handler(sig, lambda: None)
+        energy = {}
+        if watchers:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                energy = await asyncio.wait_for(gateway_energy_at_the_end(system, watchers[0]), LINK_TIMEOUT_S + 6)
         await shut_down(loop, signals, system, watchers)
     if records:
-        summary = write_summary(records, out / "demo-summary.json")
+        summary = write_summary(records, out / "demo-summary.json", extra=energy)
         (out / "demo-series.json").write_text(json.dumps(records) + "\n")
         plot_run(records, out / "demo.png", f"Routeur PV demo: {Path(args.scenario).name}")
         print(json.dumps(summary, indent=2))
