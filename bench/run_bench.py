@@ -119,7 +119,9 @@ def bench_system(workdir: Path) -> dict:
             "channel_2_settling_s": settling,
             "channel_2_swing_after_settling_w": round(swing, 1),
             "routed_wh": summary["routed_wh"], "import_wh": summary["import_wh"],
-            "export_wh": summary["export_wh"], "seconds": seconds}
+            "export_wh": summary["export_wh"], "ch1_wh": summary["ch1_wh"],
+            **{k: summary[k] for k in ("gateway_routed_wh", "gateway_grid_import_wh", "gateway_grid_export_wh")},
+            "seconds": seconds}
 
 
 SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system}

@@ -63,6 +63,20 @@ def render(results: dict) -> str:
                 ("fuzzing", f"{fz.get('executions', 0):,} executions, {fz.get('findings', 0)} findings"),
                 ("corrupted frames (1 % bytes) publishing a wrong value",
                  f"{cor['wrong_published']} of {cor['corrupted_frames']}")]
+        energy, rec = gateway.get("energy"), gateway.get("recorder")
+        if energy:
+            for name, label in (("day", "standard day"), ("thermostat_third", "thermostat open 1/3 of the time")):
+                e = energy[name]
+                rows.append((f"Routed energy in Home Assistant vs what the heater took, {label}",
+                             f"{e['routed_energy']['gateway_wh']} vs {e['routed_energy']['simulator_wh']} Wh "
+                             f"({e['routed_energy']['error_pct']:+} %; POR x rating said "
+                             f"{e['routed_energy_por_x_rating_wh']} Wh)"))
+                rows.append((f"Grid import / export energy vs the simulator's meter, {label}",
+                             f"{e['grid_import_energy']['error_pct']:+} % / {e['grid_export_energy']['error_pct']:+} %"))
+        if rec:
+            rows.append(("Home Assistant recorder: state changes per hour, default config (steady minute)",
+                         f"{rec['now']['per_hour_default_config']:,} (commit {rec['baseline_commit']}: "
+                         f"{rec['baseline']['per_hour_default_config']:,}, x{rec['ratio_to_baseline']})"))
         out += ["**Gateway**", "", table(("figure", "measured"), rows), ""]
     client = results.get("client")
     if client:
@@ -76,6 +90,12 @@ def render(results: dict) -> str:
         rows = [(label, f"{system[key]} {unit}".strip(), target) for label, key, unit, target in SYSTEM_ROWS]
         rows.append(("energy routed / imported / exported",
                      f"{system['routed_wh']:.1f} / {system['import_wh']:.1f} / {system['export_wh']:.1f} Wh", ""))
+        if "gateway_routed_wh" in system:
+            rows.append(("the gateway's Routed / Grid import / Grid export energy vs the simulator's "
+                         "channel 1 / import / export",
+                         f"{system['gateway_routed_wh']:.2f} / {system['gateway_grid_import_wh']:.2f} / "
+                         f"{system['gateway_grid_export_wh']:.2f} vs {system['ch1_wh']:.2f} / "
+                         f"{system['import_wh']:.2f} / {system['export_wh']:.2f} Wh", "within 3 % (+0.3 Wh)"))
         out += [f"**Whole system, standard day** ({system['seconds']} s of `sim/scenarios/day.csv` in real time "
                 "through the host gateway and client; `bench/day.png`)", "",
                 table(("figure", "measured", "target"), rows), "", "![day](bench/day.png)", ""]

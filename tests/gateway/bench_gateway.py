@@ -7,6 +7,12 @@
 - fuzzing: libFuzzer executions over ~60 s with zero findings (ASan + UBSan + CRC invariant)
 - corruption: 10,000 frames with 1 % of their bytes replaced at random: fraction of the corrupted
   frames that published any wrong value (native parser, the code the firmware runs)
+- energy: the real ATmega ELF in simulated time on the standard day and on thermostat_third (the
+  heater's thermostat open a third of the time), its frames through the host gateway: Routed, Grid
+  import and Grid export energy as Home Assistant reads them against the simulator's own accounts
+- recorder: state changes an hour Home Assistant's recorder would write with the default config,
+  counted through aioesphomeapi over a steady minute of the real ATmega ELF in the simulator (800 W
+  surplus, real time), for this gateway and for the one of BASELINE_COMMIT (built from git)
 
     .venv/bin/python tests/gateway/bench_gateway.py [--frames 1000] [--fuzz-seconds 60] [--json OUT]
 """
@@ -26,9 +32,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway_harness import (  # noqa: E402
-    CPP_DIR, PURE_SOURCES, ApiWatcher, HostGateway, build_fuzzer, build_host_firmware, build_native,
-    make_frame,
+    CPP_DIR, HOST_NAME, PURE_SOURCES, ApiWatcher, HostGateway, build_fuzzer, build_host_firmware, build_native,
+    feed_and_read, make_frame,
 )
+from esphome_host import BUILD, REPO, compile_host  # noqa: E402
+from simrun import (ATMEGA_ELF, PVSIM, energy_at, frame_built_at, good_frames, run_simulation,  # noqa: E402
+                    write_scenario)
+
+# The gateway before issue 9 (every value published every second, 13 diagnostics enabled).
+BASELINE_COMMIT = "310142a"
 
 
 async def _latency(program: Path, frames: int) -> dict:
@@ -98,8 +110,94 @@ def fuzz(seconds: int) -> dict:
             "findings": findings}
 
 
+async def _state_changes(program: Path, workdir: Path, warmup_s: float, seconds: float) -> dict:
+    """Runs the real ATmega ELF at 800 W of steady surplus in real time into the gateway and counts,
+    over `seconds` after `warmup_s`, the state changes of the entities enabled by default (what the
+    recorder writes: a state equal to the last one adds no row) and of all entities."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = write_scenario(workdir / "steady.csv", [{"t_s": 0, "pv_w": 1300, "house_w": 500}])
+    with HostGateway(program, workdir / "gw") as gw:
+        sim = subprocess.Popen([sys.executable, str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(scenario),
+                                "--realtime", "--uart-out", str(gw.pty.b), "--seconds", str(warmup_s + seconds + 5),
+                                "--summary", str(workdir / "sim.json")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            w = await ApiWatcher(gw.api_port).connect()
+            await asyncio.sleep(warmup_s)
+            last = dict(w.states)
+            start = len(w.events)
+            await asyncio.sleep(seconds)
+            events = w.events[start:]
+            await w.disconnect()
+        finally:
+            sim.terminate()
+            sim.wait(timeout=10)
+    enabled = {name for name, info in w.infos.items() if not getattr(info, "disabled_by_default", False)}
+    changes = {"enabled": 0, "all": 0}
+    per_entity: dict[str, int] = {}
+    for _, name, value in events:
+        before = last.get(name)
+        last[name] = value
+        same = before == value or (isinstance(value, float) and value != value and before != before)
+        if same:
+            continue
+        changes["all"] += 1
+        if name in enabled:
+            changes["enabled"] += 1
+            per_entity[name] = per_entity.get(name, 0) + 1
+    scale = 3600.0 / seconds
+    return {"per_hour_default_config": round(changes["enabled"] * scale),
+            "per_hour_all_entities_enabled": round(changes["all"] * scale),
+            "entities_enabled_by_default": len(enabled), "entities": len(w.infos),
+            "per_hour_by_entity": {k: round(v * scale) for k, v in sorted(per_entity.items())}}
+
+
+def energy() -> dict:
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="bench-energy-") as tmp:
+        for name in ("day", "thermostat_third"):
+            summary = run_simulation(ATMEGA_ELF, REPO / "sim" / "scenarios" / f"{name}.csv",
+                                     summary=Path(tmp) / f"{name}.json", ch2_delay=0.3)
+            frames = good_frames(summary)
+            with HostGateway(build_host_firmware(), Path(tmp) / name) as gw:
+                got, _ = feed_and_read(gw, frames)
+            truth = energy_at(summary, frame_built_at(frames[-1]))
+            figures = {}
+            for gateway_key, sim_key in (("routed_energy", "ch1_wh"), ("grid_import_energy", "import_wh"),
+                                         ("grid_export_energy", "export_wh")):
+                figures[gateway_key] = {"gateway_wh": round(got[gateway_key], 3), "simulator_wh": round(truth[sim_key], 3),
+                                        "error_pct": round(100.0 * (got[gateway_key] / truth[sim_key] - 1.0), 2)}
+            # what the old figure (POR x rating) claimed
+            fired = sum(b["fields"]["POR"] / 100 * 2000 * (b["t"] - a["t"]) for a, b in zip(frames, frames[1:])) / 3600
+            figures["routed_energy_por_x_rating_wh"] = round(fired, 3)
+            result[name] = figures
+    return result
+
+
+def baseline_program() -> Path:
+    """The host gateway of BASELINE_COMMIT, from `git archive` (its own ESPHome build folder)."""
+    root = BUILD / "recorder-baseline" / BASELINE_COMMIT
+    if not (root / "gateway-host.yaml").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", BASELINE_COMMIT], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    return compile_host(root / "gateway-host.yaml", HOST_NAME, data_dir=root.parent / "esphome",
+                        log=root.parent / "build.log")
+
+
+def recorder(warmup_s: float = 12.0, seconds: float = 60.0) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-rec-") as tmp:
+        now = asyncio.run(_state_changes(build_host_firmware(), Path(tmp) / "now", warmup_s, seconds))
+        before = asyncio.run(_state_changes(baseline_program(), Path(tmp) / "before", warmup_s, seconds))
+    return {"steady_seconds": seconds, "now": now, "baseline_commit": BASELINE_COMMIT, "baseline": before,
+            "ratio_to_baseline": round(now["per_hour_default_config"] / before["per_hour_default_config"], 4)}
+
+
 def run(frames: int = 1000, fuzz_seconds: int = 60) -> dict:
     result = {}
+    result["energy"] = energy()
+    result["recorder"] = recorder()
     result["parser_throughput"] = throughput()
     result["corruption"] = corruption()
     result["frame_to_api_latency"] = latency(frames)

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import subprocess
@@ -119,6 +120,26 @@ class HostGateway:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+ENERGY_SENSORS = ("routed_energy", "routed_energy_today", "grid_import_energy", "grid_export_energy")
+LINK_TIMEOUT_S = 5.0  # gateway-host.yaml
+
+
+def feed_and_read(gateway, frames) -> tuple[dict, list]:
+    """Writes the frames' lines to the gateway's serial line, waits for the link-lost flush of the
+    totals, and returns (final values in Wh, every energy state received in order)."""
+    async def body():
+        w = await ApiWatcher(gateway.api_port).connect()
+        for f in frames:
+            gateway.write(f["raw"].encode() + b"\r\n")
+            await asyncio.sleep(0.02)  # 50 frames/s: far below what the pty and the parser take
+        assert await w.wait_for(lambda s: s.get("atmega_link") is False, LINK_TIMEOUT_S + 5), gateway.log()[-2000:]
+        await w.quiet(0.5)
+        await w.disconnect()
+        return ({k: w.states[k] * 1000.0 for k in ENERGY_SENSORS},
+                [(name, value) for _, name, value in w.events if name in ENERGY_SENSORS])
+    return asyncio.run(body())
 
 
 def values_match(states: dict, expected: dict, rel: float = 1e-4) -> list[str]:

@@ -6,40 +6,17 @@ import random
 
 import pytest
 
-from gateway_harness import OUR_FIELDS, ApiWatcher, make_frame
+from gateway_harness import ENERGY_SENSORS, OUR_FIELDS, ApiWatcher, feed_and_read, make_frame
 from simrun import energy_at, frame_built_at, good_frames
 
 pytestmark = pytest.mark.slow
-
-ENERGY_SENSORS = ("routed_energy", "routed_energy_today", "grid_import_energy", "grid_export_energy")
-LINK_TIMEOUT_S = 5.0  # gateway-host.yaml
-
-
-def feed_and_read(gateway, frames) -> tuple[dict, list]:
-    """Writes the frames' lines to the gateway's serial line, waits for the link-lost flush of the
-    totals, and returns (final values in Wh, every energy state received in order)."""
-    async def body():
-        w = await ApiWatcher(gateway.api_port).connect()
-        for f in frames:
-            gateway.write(f["raw"].encode() + b"\r\n")
-            await asyncio.sleep(0.02)  # 50 frames/s: far below what the pty and the parser take
-        assert await w.wait_for(lambda s: s.get("atmega_link") is False, LINK_TIMEOUT_S + 5), gateway.log()[-2000:]
-        await w.quiet(0.5)
-        await w.disconnect()
-        return ({k: w.states[k] * 1000.0 for k in ENERGY_SENSORS},
-                [(name, value) for _, name, value in w.events if name in ENERGY_SENSORS])
-    return asyncio.run(body())
-
-
-def truth_at_last_frame(summary) -> dict:
-    return energy_at(summary, frame_built_at(good_frames(summary)[-1]))
 
 
 @pytest.mark.parametrize("scenario", ["day.csv", "thermostat_third.csv"])
 def test_routed_and_grid_energy_in_home_assistant_match_the_simulator(gateway, simulate_scenario, scenario):
     summary = simulate_scenario(scenario, ch2_delay=0.3)
     got, _ = feed_and_read(gateway, good_frames(summary))
-    truth = truth_at_last_frame(summary)
+    truth = energy_at(summary, frame_built_at(good_frames(summary)[-1]))
     print(f"{scenario}: gateway {got}, simulator {truth}")
     assert got["routed_energy"] == pytest.approx(truth["ch1_wh"], rel=0.02), (got, truth)
     assert got["grid_import_energy"] == pytest.approx(truth["import_wh"], rel=0.01, abs=0.02), (got, truth)
