@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,6 +62,10 @@ class System:
 
     def start(self, gateway_program: Path, client_program: Path) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # A new house every run: the firmwares' saved state (energy totals, client mode) of the last
+        # run must not carry over into this one's figures.
+        for home in ("gateway", "client"):
+            shutil.rmtree(self.workdir / home, ignore_errors=True)
         self.pty.start()
         udp_port = free_udp_port()
         self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={

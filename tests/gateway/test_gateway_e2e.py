@@ -207,3 +207,28 @@ def test_pvsim_frames_reach_the_api(gateway, tmp_path):
         await w.disconnect()
 
     run(body())
+
+
+def test_entities_as_home_assistant_reads_them(gateway):
+    """Classes, units and what is enabled by default, from the entity list HA's client receives."""
+    async def body():
+        w = await ApiWatcher(gateway.api_port).connect()
+        await w.disconnect()
+        return w.infos
+
+    infos = run(body())
+    from aioesphomeapi import SensorStateClass
+
+    for energy in ("routed_energy", "routed_energy_today", "grid_import_energy", "grid_export_energy"):
+        info = infos[energy]
+        assert (info.unit_of_measurement, info.device_class) == ("kWh", "energy"), energy
+        assert info.state_class == SensorStateClass.TOTAL_INCREASING, energy
+        assert not info.disabled_by_default, energy
+    assert infos["firing_delay"].device_class == "duration"
+    assert infos["firing_delay"].unit_of_measurement == "\u03bcs"  # HA's UnitOfTime.MICROSECONDS
+    assert infos["channel_1_saturated"].device_class == "running"
+    disabled = {k for k, i in infos.items() if i.disabled_by_default}
+    assert disabled == {"energy_in_bucket", "firing_delay", "min_routable_power", "sample_pairs_per_cycle",
+                        "frames_received", "frames_rejected"}, disabled
+    for live in ("grid_power", "routed_power", "routed_ratio", "channel_2_ratio", "mains_frequency", "mains_voltage"):
+        assert infos[live].state_class == SensorStateClass.MEASUREMENT, live
