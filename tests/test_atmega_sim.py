@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 from day_report import energy_summary, scenario_capacity
-from simrun import (ROOT, energy_at, frame_built_at, frame_series, good_frames, run_simulation,
-                    settling_time_s, write_scenario)
+from simrun import (RATED_HEATER_W, ROOT, energy_at, fired_energy_wh, frame_built_at, frame_series, good_frames,
+                    run_simulation, settling_time_s, write_scenario)
 
-HEATER_W = 2000
+HEATER_W = RATED_HEATER_W
 CH2_W = 1000
 
 # Status bits of the frame's STA field (docs/interfaces.md).
@@ -229,6 +229,5 @@ def test_routed_power_is_what_the_heater_took_not_what_was_fired(simulate_scenar
     # 2200 W of surplus: the heater at its full 2000 W, measured within 2 %
     assert all(abs(p - 2000) <= 40 for _, p in closed), closed
     # what the old figure, POR x rating, would have claimed over the run
-    frames = good_frames(summary)
-    fired_wh = sum(b["fields"]["POR"] / 100 * HEATER_W * (b["t"] - a["t"]) for a, b in zip(frames, frames[1:])) / 3600
+    fired_wh = fired_energy_wh(good_frames(summary), HEATER_W)
     assert fired_wh > 1.3 * summary["ch1_wh"], (fired_wh, summary["ch1_wh"])

@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from day_report import plot_run, scenario_capacity, write_summary  # noqa: E402
-from esphome_host import (BUILD, REPO, ApiWatcher, HostFirmware, PtyPair, compile_host,  # noqa: E402
-                          free_udp_port)
+from esphome_host import (BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher, HostFirmware, PtyPair,  # noqa: E402
+                          compile_host, free_udp_port)
 from simrun import ATMEGA_ELF, PVSIM  # noqa: E402
 DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
 GATEWAY = ("gateway-host.yaml", "routeur-pv-host")
@@ -37,7 +37,6 @@ CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runti
 # The gateway's energy totals (kWh entities) in the summary, in Wh, beside the simulator's figures.
 GATEWAY_ENERGY = {"gateway_routed_wh": "routed_energy", "gateway_grid_import_wh": "grid_import_energy",
                   "gateway_grid_export_wh": "grid_export_energy"}
-LINK_TIMEOUT_S = 5.0  # gateway-host.yaml
 
 
 def build_all(log=print) -> tuple[Path, Path]:
@@ -152,7 +151,7 @@ async def gateway_energy_at_the_end(system: System, gateway: ApiWatcher) -> dict
     """The gateway's totals as Home Assistant reads them at the end: with the simulator stopped the
     link goes quiet, and the gateway publishes its totals as they stand (otherwise every 10 s)."""
     system.stop_simulator()
-    await gateway.wait_for(lambda s: s.get("atmega_link") is False, LINK_TIMEOUT_S + 3)
+    await gateway.wait_for(lambda s: s.get("atmega_link") is False, GATEWAY_LINK_TIMEOUT_S + 3)
     await gateway.quiet(0.3, timeout=2)
     return {key: round(gateway.states.get(entity, float("nan")) * 1000.0, 4) for key, entity in GATEWAY_ENERGY.items()}
 
@@ -225,7 +224,7 @@ async def run(args) -> int:
         energy = {}
         if watchers:
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                energy = await asyncio.wait_for(gateway_energy_at_the_end(system, watchers[0]), LINK_TIMEOUT_S + 6)
+                energy = await asyncio.wait_for(gateway_energy_at_the_end(system, watchers[0]), GATEWAY_LINK_TIMEOUT_S + 6)
         await shut_down(loop, signals, system, watchers)
     if records:
         summary = write_summary(records, out / "demo-summary.json", extra=energy)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
+# gateway-host.yaml's link_timeout: no valid frame for this long and the gateway says the link is lost.
+GATEWAY_LINK_TIMEOUT_S = 5.0
 PIO_CORE = BUILD / "pio-core"
 ESPHOME_DATA = BUILD / "esphome"
 

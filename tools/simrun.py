@@ -102,6 +102,14 @@ def good_frames(summary: dict) -> list[dict]:
     return [f for f in summary["frames"] if f["crc_ok"]]
 
 
+RATED_HEATER_W = 2000.0  # the ATmega's kCh1HeaterWatts, the scenarios' ch1_w and the gateway's heater_power
+
+
+def fired_energy_wh(frames: list[dict], heater_w: float = RATED_HEATER_W) -> float:
+    """What POR x rating (the old routed figure) claims between the first and the last frame (Wh)."""
+    return sum(b["fields"]["POR"] / 100 * heater_w * (b["t"] - a["t"]) for a, b in zip(frames, frames[1:])) / 3600
+
+
 SIM_UART_BYTE_S = 1144e-6  # simavr sends a byte in 1144 us at 9600 baud (sim/README.md)
 
 

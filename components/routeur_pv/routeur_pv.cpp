@@ -41,6 +41,11 @@ void RouteurPvComponent::setup() {
     this->routed_today_.restore(saved.routed_today);
   }
   this->publish_energy_(true);
+  // Midnight: today back to 0 even if no frame comes (once a second, not every loop pass).
+  this->set_interval("day", 1000, [this]() {
+    if (this->routed_today_.set_day(this->local_day_()))
+      this->energy_dirty_ = true;
+  });
 #ifdef USE_BINARY_SENSOR
   if (this->link_sensor_ != nullptr)
     this->link_sensor_->publish_initial_state(false);
@@ -69,8 +74,6 @@ void RouteurPvComponent::loop() {
   if (!this->unavailable_published_ && now - this->last_frame_ms_ > this->timeout_ms_)
     this->handle_timeout_();
   this->publish_counters_(false);
-  if (this->routed_today_.set_day(this->local_day_()))
-    this->energy_dirty_ = true;  // midnight: today back to 0 even if no frame comes
   this->publish_energy_(false);
 }
 

@@ -105,7 +105,6 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   const LegacyValues &legacy_values() const { return this->legacy_; }
   const FrameParser &parser() const { return this->parser_; }
   bool link_ok() const { return this->link_ok_; }
-  double energy_wh(EnergyKind kind) const { return this->energy_[kind].total_wh(); }
 
  protected:
   void handle_frame_(const Frame &frame);

@@ -36,8 +36,8 @@ from gateway_harness import (  # noqa: E402
     feed_and_read, make_frame,
 )
 from esphome_host import BUILD, REPO, compile_host  # noqa: E402
-from simrun import (ATMEGA_ELF, PVSIM, energy_at, frame_built_at, good_frames, run_simulation,  # noqa: E402
-                    write_scenario)
+from simrun import (ATMEGA_ELF, PVSIM, energy_at, fired_energy_wh, frame_built_at, good_frames,  # noqa: E402
+                    run_simulation, write_scenario)
 
 # The gateway before issue 9 (every value published every second, 13 diagnostics enabled).
 BASELINE_COMMIT = "310142a"
@@ -167,9 +167,7 @@ def energy() -> dict:
                                          ("grid_export_energy", "export_wh")):
                 figures[gateway_key] = {"gateway_wh": round(got[gateway_key], 3), "simulator_wh": round(truth[sim_key], 3),
                                         "error_pct": round(100.0 * (got[gateway_key] / truth[sim_key] - 1.0), 2)}
-            # what the old figure (POR x rating) claimed
-            fired = sum(b["fields"]["POR"] / 100 * 2000 * (b["t"] - a["t"]) for a, b in zip(frames, frames[1:])) / 3600
-            figures["routed_energy_por_x_rating_wh"] = round(fired, 3)
+            figures["routed_energy_por_x_rating_wh"] = round(fired_energy_wh(frames), 3)
             result[name] = figures
     return result
 

@@ -16,8 +16,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
-from esphome_host import (BUILD, ESPHOME_DATA, PIO_CORE, ApiWatcher, HostFirmware, PtyPair,  # noqa: E402,F401
-                          compile_host, esphome_cmd, esphome_env, free_port, host_program)
+from esphome_host import (BUILD, ESPHOME_DATA, GATEWAY_LINK_TIMEOUT_S, PIO_CORE, ApiWatcher,  # noqa: E402,F401
+                          HostFirmware, PtyPair, compile_host, esphome_cmd, esphome_env, free_port,
+                          host_program)
 from simrun import ATMEGA_ELF, PVSIM, run_simulation  # noqa: E402
 
 HOST_YAML = REPO / "gateway-host.yaml"
@@ -123,7 +124,6 @@ class HostGateway:
 
 
 ENERGY_SENSORS = ("routed_energy", "routed_energy_today", "grid_import_energy", "grid_export_energy")
-LINK_TIMEOUT_S = 5.0  # gateway-host.yaml
 
 
 def feed_and_read(gateway, frames) -> tuple[dict, list]:
@@ -134,7 +134,7 @@ def feed_and_read(gateway, frames) -> tuple[dict, list]:
         for f in frames:
             gateway.write(f["raw"].encode() + b"\r\n")
             await asyncio.sleep(0.02)  # 50 frames/s: far below what the pty and the parser take
-        assert await w.wait_for(lambda s: s.get("atmega_link") is False, LINK_TIMEOUT_S + 5), gateway.log()[-2000:]
+        assert await w.wait_for(lambda s: s.get("atmega_link") is False, GATEWAY_LINK_TIMEOUT_S + 5), gateway.log()[-2000:]
         await w.quiet(0.5)
         await w.disconnect()
         return ({k: w.states[k] * 1000.0 for k in ENERGY_SENSORS},

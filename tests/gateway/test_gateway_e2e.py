@@ -9,13 +9,11 @@ import sys
 import pytest
 
 from gateway_harness import (
-    FRAME_SENSORS, OUR_FIELDS, REPO, SEED_FIELDS, ApiWatcher, DATA_DIR, capture_pvsim, crc8_maxim,
-    expected_states, make_frame, sim_available, values_match,
+    FRAME_SENSORS, GATEWAY_LINK_TIMEOUT_S, OUR_FIELDS, REPO, SEED_FIELDS, ApiWatcher, DATA_DIR, capture_pvsim,
+    crc8_maxim, expected_states, make_frame, sim_available, values_match,
 )
 
 pytestmark = pytest.mark.slow
-
-TIMEOUT_S = 5.0  # link_timeout of gateway-host.yaml
 
 
 def run(coro):
@@ -105,10 +103,10 @@ def test_timeout_makes_values_unavailable(gateway):
         for _ in range(3):
             await asyncio.sleep(1.0)
             gateway.write(CORRUPTED[0])
-        ok = await w.wait_for(lambda s: s.get("atmega_link") is False, TIMEOUT_S + 3)
+        ok = await w.wait_for(lambda s: s.get("atmega_link") is False, GATEWAY_LINK_TIMEOUT_S + 3)
         elapsed = asyncio.get_running_loop().time() - t_last
         assert ok, gateway.log()[-3000:]
-        assert TIMEOUT_S - 0.5 <= elapsed <= TIMEOUT_S + 2.0, elapsed
+        assert GATEWAY_LINK_TIMEOUT_S - 0.5 <= elapsed <= GATEWAY_LINK_TIMEOUT_S + 2.0, elapsed
         await w.quiet(0.3)
         for k in FRAME_SENSORS:
             assert math.isnan(w.states[k]), f"{k} still {w.states[k]} after the timeout"
