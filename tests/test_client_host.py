@@ -1,6 +1,6 @@
-"""pv_client end to end on the host: the client firmware (client-host.yaml) receives the channel-2
+"""pv_client end to end on the host: the client firmware (host/client-host.yaml) receives the channel-2
 ratio over encrypted UDP packet_transport, from a stand-in sender (tests/client/sender-host.yaml)
-and from the real host gateway (gateway-host.yaml) fed frames through a pty. Observed and
+and from the real host gateway (host/gateway-host.yaml) fed frames through a pty. Observed and
 commanded through aioesphomeapi, as Home Assistant does."""
 import asyncio
 import math
@@ -95,7 +95,7 @@ def test_client_follows_sender_manual_modes_timeout(client_program, sender_progr
 
 
 def test_client_follows_real_gateway_frames(client_program, tmp_path):
-    """gateway-host.yaml fed frames through a pty; it broadcasts channel2_ratio over UDP."""
+    """host/gateway-host.yaml fed frames through a pty; it broadcasts channel2_ratio over UDP."""
     gateway_program = gh.build_host_firmware()
     udp = ch.free_udp_port()
     client = ch.start_client(client_program, tmp_path / "client", udp)

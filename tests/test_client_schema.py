@@ -1,7 +1,6 @@
 """pv_client: the YAML schema. Bad options fail `esphome config` naming the option; the shipped
-client.yaml / client-esp32.yaml / client-host.yaml pass `config`, and the ESP variants (plus the
+client.yaml / client-esp32.yaml / host/client-host.yaml pass `config`, and the ESP variants (plus the
 gateway_url variant) pass `compile --only-generate` (the only check possible offline for ESP)."""
-import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -99,18 +98,12 @@ def test_minimal_host_config_passes():
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory) -> Path:
-    """The client yamls with secrets.yaml = secrets.example.yaml as shipped (what a user has after
-    `cp secrets.example.yaml secrets.yaml`), so the example itself is what is checked."""
-    d = tmp_path_factory.mktemp("client-shipped")
-    for link in ("common", "components"):
-        (d / link).symlink_to(ch.REPO / link)
-    for y in ("client.yaml", "client-esp32.yaml", "client-host.yaml"):
-        shutil.copy(ch.REPO / y, d / y)
-    shutil.copy(ch.REPO / "secrets.example.yaml", d / "secrets.yaml")
-    return d
+    """The configs as a user has them after `cp secrets.yaml.example secrets.yaml`, so the example
+    itself is what is checked."""
+    return ch.stage_project(tmp_path_factory.mktemp("client-shipped"))
 
 
-@pytest.mark.parametrize("yaml", ["client-host.yaml", "client.yaml", "client-esp32.yaml"])
+@pytest.mark.parametrize("yaml", ["host/client-host.yaml", "client.yaml", "client-esp32.yaml"])
 def test_shipped_configs_pass(yaml, shipped):
     r = ch.esphome("config", yaml, cwd=shipped, timeout=120)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]

@@ -31,8 +31,8 @@ from esphome_host import (BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher, HostF
                           compile_host, free_udp_port)
 from simrun import ATMEGA_ELF, PVSIM  # noqa: E402
 DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
-GATEWAY = ("gateway-host.yaml", "routeur-pv-host")
-CLIENT = ("client-host.yaml", "routeur-pv-client-host")
+GATEWAY = ("host/gateway-host.yaml", "routeur-pv-host")
+CLIENT = ("host/client-host.yaml", "routeur-pv-client-host")
 CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runtime delivers
 # The gateway's energy totals (kWh entities) in the summary, in Wh, beside the simulator's figures.
 GATEWAY_ENERGY = {"gateway_routed_wh": "routed_energy", "gateway_grid_import_wh": "grid_import_energy",
@@ -68,12 +68,10 @@ class System:
         self.pty.start()
         udp_port = free_udp_port()
         self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={
-            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port)})
-        self.gateway.env["ROUTEUR_PV_API_PORT"] = str(self.gateway.api_port)
+            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port)}, env_prefix="ROUTEUR_PV")
         self.gateway.start()
         self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
-            "PV_CLIENT_UDP_PORT": str(udp_port)})
-        self.client.env["PV_CLIENT_API_PORT"] = str(self.client.api_port)
+            "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT")
         self.client.start()
         fifo = self.workdir / "ch2.fifo"
         if fifo.exists():

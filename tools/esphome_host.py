@@ -8,8 +8,10 @@ Builds are offline: PlatformIO's core lives in build/pio-core (tools/pio_offline
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
-# gateway-host.yaml's link_timeout: no valid frame for this long and the gateway says the link is lost.
+# host/gateway-host.yaml's link_timeout: no valid frame for this long and the gateway says the link is lost.
 GATEWAY_LINK_TIMEOUT_S = 5.0
 PIO_CORE = BUILD / "pio-core"
 ESPHOME_DATA = BUILD / "esphome"
@@ -62,6 +64,43 @@ def compile_host(yaml: Path, node_name: str, data_dir: Path = ESPHOME_DATA, log:
         raise RuntimeError(f"build of {Path(yaml).name} failed, see {log}:\n"
                            + (result.stdout + result.stderr)[-3000:])
     return program
+
+
+SECRETS_EXAMPLE = REPO / "secrets.yaml.example"
+# Every config folder of the project, relative to the repository: the ESP device configs at the top
+# (what the ESPHome dashboard lists), the host builds in host/, the test-only configs in tests/client/.
+CONFIG_FOLDERS = (".", "host", "tests/client")
+
+
+def device_configs(folder: Path = REPO) -> list[Path]:
+    """The device configs of a config folder, as ESPHome's dashboard and `esphome config DIR` take
+    them: every top-level *.yaml except secrets.yaml."""
+    from esphome.util import list_yaml_files
+
+    return list_yaml_files([folder])
+
+
+def stage_project(dest: Path, valid_api_key: bool = False) -> Path:
+    """The project's configs as a user has them after `cp secrets.yaml.example secrets.yaml` (never
+    a developer's own secrets.yaml): every config and common/ copied (same folders, so their relative
+    includes resolve, and a test may edit its copy), components/ linked. valid_api_key replaces the
+    placeholder key by a valid one where a build needs it. Returns dest."""
+    dest = Path(dest)
+    for folder in CONFIG_FOLDERS:
+        (dest / folder).mkdir(parents=True, exist_ok=True)
+        for config in device_configs(REPO / folder):
+            shutil.copy(config, dest / folder / config.name)
+    if (dest / "common").is_symlink():  # a stage made when common/ was linked: never copy into the repo
+        (dest / "common").unlink()
+    shutil.copytree(REPO / "common", dest / "common", dirs_exist_ok=True)
+    if not (dest / "components").exists():
+        (dest / "components").symlink_to(REPO / "components")
+    secrets = SECRETS_EXAMPLE.read_text()
+    if valid_api_key:
+        key = base64.b64encode(bytes(range(32))).decode()
+        secrets = re.sub(r"^api_encryption_key:.*$", f'api_encryption_key: "{key}"', secrets, flags=re.M)
+    (dest / "secrets.yaml").write_text(secrets)
+    return dest
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -117,13 +156,19 @@ class PtyPair:
 
 
 class HostFirmware:
-    """A host firmware process with its own HOME (preferences), environment and API port."""
+    """A host firmware process with its own HOME (preferences), environment, API and OTA ports.
+    env_prefix: the firmware reads its ports from <prefix>_API_PORT and <prefix>_OTA_PORT (see
+    host/*.yaml), so that several firmwares run side by side on free ports."""
 
     def __init__(self, program: Path, workdir: Path, name: str, api_port: int | None = None,
-                 env: dict | None = None):
+                 env: dict | None = None, env_prefix: str | None = None):
         self.program, self.workdir, self.name = Path(program), Path(workdir), name
         self.api_port = api_port or free_port()
+        self.ota_port = free_port()
         self.env = env or {}
+        if env_prefix:
+            self.env.setdefault(f"{env_prefix}_API_PORT", str(self.api_port))
+            self.env.setdefault(f"{env_prefix}_OTA_PORT", str(self.ota_port))
         self.proc = None
         self.log_path = self.workdir / f"{name}.log"
 

@@ -4,7 +4,7 @@
 - latency: a frame with a new VO2 written to the host gateway's pty -> the host client's level
   (and so its gate timing: the firing delay is set in the same call, effective at the next
   half-cycle, <= 10 ms later) seen through the native API. Target <= 1.5 s.
-- linearity: delivered power of the host runtime (client-host.yaml, simulated mains, forced mode,
+- linearity: delivered power of the host runtime (host/client-host.yaml, simulated mains, forced mode,
   manual ratio 0..100 %) vs the level, in % of full power; plus the unit-level sweep 0..100 % by 1 %.
 - noise: spurious zero-cross edges per second the unit-level scheduler tolerates with no misfire.
 

@@ -2,9 +2,7 @@
 and the unit-test binary. Reuses the gateway's harness (frames, HostGateway, ApiWatcher)."""
 from __future__ import annotations
 
-import base64
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +12,7 @@ sys.path.insert(0, str(REPO / "tests" / "gateway"))
 sys.path.insert(0, str(REPO / "tools"))
 
 import gateway_harness as gh  # noqa: E402
-from esphome_host import HostFirmware, compile_host, esphome, free_udp_port  # noqa: E402,F401
+from esphome_host import HostFirmware, compile_host, esphome, free_udp_port, stage_project  # noqa: E402,F401
 
 BUILD = REPO / "build"
 CLIENT_BUILD = BUILD / "client"
@@ -50,28 +48,14 @@ def build_cpp(name: str, main_source: Path, gtest: bool = True) -> Path:
 
 
 def staged_config_dir() -> Path:
-    """A folder holding the client yamls, common/, components/ and a secrets.yaml made from
-    secrets.example.yaml (with a valid api key), for `esphome config` / `--only-generate`."""
-    d = CLIENT_BUILD / "config"
-    d.mkdir(parents=True, exist_ok=True)
-    for link in ("common", "components"):
-        p = d / link
-        if not p.exists():
-            p.symlink_to(REPO / link)
-    for y in ("client.yaml", "client-esp32.yaml", "client-host.yaml"):
-        shutil.copy(REPO / y, d / y)
-    # the old-gateway variant keeps its path, so that its ../../components resolves here too
-    (d / "tests" / "client").mkdir(parents=True, exist_ok=True)
-    shutil.copy(GATEWAY_URL_YAML, d / "tests" / "client" / GATEWAY_URL_YAML.name)
-    secrets = (REPO / "secrets.example.yaml").read_text()
-    key = base64.b64encode(bytes(range(32))).decode()
-    secrets = re.sub(r"^api_encryption_key:.*$", f'api_encryption_key: "{key}"', secrets, flags=re.M)
-    (d / "secrets.yaml").write_text(secrets)
-    return d
+    """The configs as a user has them (secrets.yaml from secrets.yaml.example, with a valid api
+    key), for `esphome config` / `--only-generate`."""
+    return stage_project(CLIENT_BUILD / "config", valid_api_key=True)
 
 
 def build_client_host() -> Path:
-    return compile_host(REPO / "client-host.yaml", CLIENT_NAME, gh.ESPHOME_DATA, CLIENT_BUILD / "client-host-build.log")
+    return compile_host(REPO / "host" / "client-host.yaml", CLIENT_NAME, gh.ESPHOME_DATA,
+                        CLIENT_BUILD / "client-host-build.log")
 
 
 def build_sender_host() -> Path:
@@ -80,15 +64,13 @@ def build_sender_host() -> Path:
 
 
 def start_client(program: Path, workdir: Path, udp_port: int) -> HostFirmware:
-    port = free_port()
-    return HostFirmware(program, workdir, "client", port,
-                        {"PV_CLIENT_API_PORT": str(port), "PV_CLIENT_UDP_PORT": str(udp_port)}).start()
+    return HostFirmware(program, workdir, "client", env={"PV_CLIENT_UDP_PORT": str(udp_port)},
+                        env_prefix="PV_CLIENT").start()
 
 
 def start_sender(program: Path, workdir: Path, udp_port: int) -> HostFirmware:
-    port = free_port()
-    return HostFirmware(program, workdir, "sender", port,
-                        {"SENDER_API_PORT": str(port), "SENDER_UDP_PORT": str(udp_port)}).start()
+    return HostFirmware(program, workdir, "sender", env={"SENDER_UDP_PORT": str(udp_port)},
+                        env_prefix="SENDER").start()
 
 
 def start_gateway(program: Path, workdir: Path, udp_port: int) -> "gh.HostGateway":

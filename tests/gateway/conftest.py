@@ -11,7 +11,7 @@ from gateway_harness import HostGateway, build_host_firmware  # noqa: E402
 
 @pytest.fixture(scope="session")
 def host_program():
-    """gateway-host.yaml built once per session (offline PlatformIO core under build/)."""
+    """host/gateway-host.yaml built once per session (offline PlatformIO core under build/)."""
     return build_host_firmware()
 
 

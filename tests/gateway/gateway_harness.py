@@ -1,7 +1,7 @@
 """Helpers shared by the gateway tests, scripts/replay-frames and the gateway benchmark.
 
 - frame building (CRC-8 Dallas/Maxim reflected 0x8C, decimal, as SEED-FACTS.md describes)
-- offline host build of gateway-host.yaml (tools/pio_offline.py; everything under build/)
+- offline host build of host/gateway-host.yaml (tools/pio_offline.py; everything under build/)
 - HostGateway: the host firmware reading a socat pty, watched through aioesphomeapi
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from esphome_host import (BUILD, ESPHOME_DATA, GATEWAY_LINK_TIMEOUT_S, PIO_CORE,
                           host_program)
 from simrun import ATMEGA_ELF, PVSIM, run_simulation  # noqa: E402
 
-HOST_YAML = REPO / "gateway-host.yaml"
+HOST_YAML = REPO / "host" / "gateway-host.yaml"
 HOST_NAME = "routeur-pv-host"
 HOST_PROGRAM = host_program(HOST_NAME)
 
@@ -78,7 +78,7 @@ FRAME_SENSORS = list(expected_states(OUR_FIELDS).keys())
 
 # ---------------------------------------------------------------- build and run
 def build_host_firmware(log: Path | None = None) -> Path:
-    """Build gateway-host.yaml offline (incremental: ~3 s when up to date). Returns the program."""
+    """Build host/gateway-host.yaml offline (incremental: ~3 s when up to date). Returns the program."""
     return compile_host(HOST_YAML, HOST_NAME, log=log or BUILD / "gateway-host-build.log")
 
 
@@ -88,10 +88,9 @@ class HostGateway:
     def __init__(self, program: Path, workdir: Path, api_port: int | None = None, extra_env: dict | None = None):
         self.workdir = Path(workdir)
         self.pty = PtyPair(self.workdir)
-        self.firmware = HostFirmware(program, self.workdir, "gateway", api_port)
+        self.firmware = HostFirmware(program, self.workdir, "gateway", api_port, env_prefix="ROUTEUR_PV")
         self.api_port = self.firmware.api_port
-        self.firmware.env.update(ROUTEUR_PV_PORT=str(self.pty.a), ROUTEUR_PV_API_PORT=str(self.api_port),
-                                 **(extra_env or {}))
+        self.firmware.env.update(ROUTEUR_PV_PORT=str(self.pty.a), **(extra_env or {}))
         self._feed_fd = None
 
     def start(self, timeout: float = 20.0) -> "HostGateway":

@@ -3,21 +3,20 @@ the device by, from `esphome config` of every device config and from the host fi
 device_info through aioesphomeapi."""
 import asyncio
 import re
-import shutil
 import sys
 
 import pytest
 import yaml
 
 from gateway_harness import REPO, ApiWatcher, HostGateway
-from esphome_host import esphome  # noqa: E402  (tools/ on sys.path through gateway_harness)
+from esphome_host import esphome, stage_project  # noqa: E402  (tools/ on sys.path through gateway_harness)
 
 sys.path.insert(0, str(REPO / "tests" / "client"))
 
 PROJECT = yaml.safe_load((REPO / "common" / "project.yaml").read_text())["esphome"]["project"]
 VERSION = PROJECT["version"]
-DEVICES = {"gateway.yaml": "gateway", "gateway-esp32.yaml": "gateway", "gateway-host.yaml": "gateway",
-           "client.yaml": "client", "client-esp32.yaml": "client", "client-host.yaml": "client"}
+DEVICES = {"gateway.yaml": "gateway", "gateway-esp32.yaml": "gateway", "host/gateway-host.yaml": "gateway",
+           "client.yaml": "client", "client-esp32.yaml": "client", "host/client-host.yaml": "client"}
 
 
 def project_name(device: str) -> str:
@@ -30,14 +29,8 @@ def host_mac(yaml_name: str) -> str:
 
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory):
-    """The device configs with secrets.yaml = secrets.example.yaml, as a user has them."""
-    d = tmp_path_factory.mktemp("devinfo")
-    for name in DEVICES:
-        shutil.copy(REPO / name, d / name)
-    for link in ("common", "components"):
-        (d / link).symlink_to(REPO / link)
-    shutil.copy(REPO / "secrets.example.yaml", d / "secrets.yaml")
-    return d
+    """The device configs as a user has them after `cp secrets.yaml.example secrets.yaml`."""
+    return stage_project(tmp_path_factory.mktemp("devinfo"))
 
 
 def test_one_version_for_the_project():
@@ -72,7 +65,7 @@ def test_host_gateway_device_info(gateway):
     info = asyncio.run(device_info(gateway.api_port))
     assert info.project_name == project_name("gateway")
     assert info.project_version == VERSION
-    assert info.mac_address.upper() == host_mac("gateway-host.yaml")
+    assert info.mac_address.upper() == host_mac("host/gateway-host.yaml")
 
 
 @pytest.mark.slow
@@ -90,7 +83,7 @@ def test_host_gateway_and_client_are_two_devices(host_program, tmp_path):
         finally:
             client.stop()
     assert gw_info.mac_address != client_info.mac_address, (gw_info.mac_address, client_info.mac_address)
-    assert client_info.mac_address.upper() == host_mac("client-host.yaml")
+    assert client_info.mac_address.upper() == host_mac("host/client-host.yaml")
     assert (gw_info.project_name, client_info.project_name) == (project_name("gateway"), project_name("client"))
     assert gw_info.project_version == client_info.project_version == VERSION
     assert gw_info.name != client_info.name

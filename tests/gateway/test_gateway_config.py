@@ -1,12 +1,11 @@
 """Schema and code generation of the routeur_pv component and the gateway YAML files."""
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from gateway_harness import REPO, esphome_cmd, esphome_env
+from esphome_host import SECRETS_EXAMPLE, stage_project  # noqa: E402  (tools/ on sys.path through gateway_harness)
 
 def run_esphome(*args, cwd, data_dir):
     env = esphome_env()
@@ -15,31 +14,23 @@ def run_esphome(*args, cwd, data_dir):
                           timeout=300)
 
 
-DEVICE_YAMLS = ["gateway.yaml", "gateway-esp32.yaml", "gateway-host.yaml",
-                "client.yaml", "client-esp32.yaml", "client-host.yaml"]
+DEVICE_YAMLS = ["gateway.yaml", "gateway-esp32.yaml", "host/gateway-host.yaml",
+                "client.yaml", "client-esp32.yaml", "host/client-host.yaml"]
 # every host firmware, the client tests' stand-in for the gateway included
-HOST_YAMLS = ["gateway-host.yaml", "client-host.yaml", "sender-host.yaml"]
+HOST_YAMLS = ["host/gateway-host.yaml", "host/client-host.yaml", "tests/client/sender-host.yaml"]
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A copy of the device YAML files with secrets.yaml = secrets.example.yaml as shipped, what a
-    user has after `cp secrets.example.yaml secrets.yaml` (never the repository's own secrets.yaml)."""
-    d = tmp_path_factory.mktemp("gwcfg")
-    for name in DEVICE_YAMLS:
-        shutil.copy(REPO / name, d / name)
-    shutil.copy(REPO / "tests" / "client" / "sender-host.yaml", d / "sender-host.yaml")
-    os.symlink(REPO / "common", d / "common")
-    os.symlink(REPO / "components", d / "components")
-    shutil.copy(REPO / "secrets.example.yaml", d / "secrets.yaml")
-    return d
+    """The configs as a user has them after `cp secrets.yaml.example secrets.yaml`."""
+    return stage_project(tmp_path_factory.mktemp("gwcfg"))
 
 
 def test_secrets_example_documents_every_secret(project):
     used = set()
     for name in [*DEVICE_YAMLS, "common/gateway-base.yaml", "common/client-base.yaml"]:
         used |= set(re.findall(r"^[^#\n]*!secret\s+(\w+)", (REPO / name).read_text(), re.M))
-    documented = set(re.findall(r"^(\w+):", (REPO / "secrets.example.yaml").read_text(), re.M))
+    documented = set(re.findall(r"^(\w+):", SECRETS_EXAMPLE.read_text(), re.M))
     assert used, "no !secret found: did the YAML layout change?"
     assert used <= documented, f"undocumented secrets: {used - documented}"
     assert not (REPO / "secrets.yaml").exists() or "secrets.yaml" in (REPO / ".gitignore").read_text()
@@ -49,7 +40,7 @@ def test_secrets_example_values_are_obvious_placeholders():
     """Valid for `esphome config`, but plainly not real: REPLACE-ME strings, an all-zero key."""
     import base64
 
-    values = dict(re.findall(r'^(\w+):\s*"([^"]*)"', (REPO / "secrets.example.yaml").read_text(), re.M))
+    values = dict(re.findall(r'^(\w+):\s*"([^"]*)"', SECRETS_EXAMPLE.read_text(), re.M))
     assert values
     for key, value in values.items():
         if key.endswith("_encryption_key"):
@@ -85,7 +76,7 @@ def test_host_firmwares_have_their_own_mac(project, tmp_path):
 
 @pytest.mark.parametrize("yaml_name", DEVICE_YAMLS)
 def test_config_valid(project, yaml_name, tmp_path):
-    """Every device config passes `esphome config` with the shipped secrets.example.yaml."""
+    """Every device config passes `esphome config` with the shipped secrets.yaml.example."""
     r = run_esphome("config", yaml_name, cwd=project, data_dir=tmp_path)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     assert "Configuration is valid" in r.stdout + r.stderr
@@ -93,7 +84,7 @@ def test_config_valid(project, yaml_name, tmp_path):
 
 @pytest.mark.parametrize("yaml_name,node,esp", [("gateway.yaml", "routeur-pv", True),
                                                 ("gateway-esp32.yaml", "routeur-pv-esp32", True),
-                                                ("gateway-host.yaml", "routeur-pv-host", False)])
+                                                ("host/gateway-host.yaml", "routeur-pv-host", False)])
 def test_generated_code(project, yaml_name, node, esp, tmp_path):
     r = run_esphome("compile", "--only-generate", yaml_name, cwd=project, data_dir=tmp_path)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]

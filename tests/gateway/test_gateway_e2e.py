@@ -1,4 +1,4 @@
-"""End to end: the real host firmware (gateway-host.yaml) reads frames from a pty; the native API
+"""End to end: the real host firmware (host/gateway-host.yaml) reads frames from a pty; the native API
 client Home Assistant uses (aioesphomeapi) checks what it publishes."""
 import asyncio
 import json
