@@ -8,7 +8,7 @@ export PLATFORMIO_CORE_DIR := $(CURDIR)/$(BUILD)/pio-core
 
 .PHONY: setup firmware test bench demo clean
 
-setup: $(VENV)/.installed $(BUILD)/.pio-offline
+setup: $(VENV)/.on-path $(BUILD)/.pio-offline
 	@bash tools/setup-debian.sh
 
 $(VENV)/.installed: requirements.txt
@@ -17,8 +17,14 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(BUILD)/.pio-offline: tools/pio_offline.py $(VENV)/.installed
-	$(PY) tools/pio_offline.py $(PLATFORMIO_CORE_DIR)
+# The repository on the venv's path, so that every script, test and benchmark imports `testbed`
+# (the Python they share) and `components` the same way, whatever its working directory.
+$(VENV)/.on-path: $(VENV)/.installed
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "routeur-pv.pth").write_text("$(CURDIR)\n")'
+	@touch $@
+
+$(BUILD)/.pio-offline: testbed/pio_offline.py $(VENV)/.on-path
+	$(PY) -m testbed.pio_offline $(PLATFORMIO_CORE_DIR)
 	@mkdir -p $(BUILD) && touch $@
 
 firmware: setup

@@ -10,14 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from testbed.avr_usage import avr_usage
+from testbed.readme_figures import update_readme
+from testbed.simrun import ATMEGA_ELF, run_simulation, samples_to_settle, settling_time_s, write_scenario
+
 ROOT = Path(__file__).resolve().parent.parent
-for folder in ("tools", "tests/gateway", "tests/client"):
-    sys.path.insert(0, str(ROOT / folder))
-
-from avr_usage import avr_usage  # noqa: E402
-from readme_figures import update_readme  # noqa: E402
-from simrun import ATMEGA_ELF, run_simulation, samples_to_settle, settling_time_s, write_scenario  # noqa: E402
-
 RESULTS = ROOT / "bench" / "results.json"
 
 # Standard scenarios of the ATmega benchmark: (name, rows, seconds, simulator options).
@@ -79,13 +76,13 @@ def print_section(title: str, data: dict, indent: str = "") -> None:
 
 
 def bench_gateway(_workdir: Path) -> dict:
-    import bench_gateway as gateway  # tests/gateway/bench_gateway.py
+    import bench_gateway as gateway
 
     return gateway.run(frames=1000, fuzz_seconds=60)
 
 
 def bench_client(_workdir: Path) -> dict:
-    import bench_client as client  # tests/client/bench_client.py
+    import bench_client as client
 
     return client.main([])
 

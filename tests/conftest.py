@@ -1,15 +1,11 @@
 """Shared fixtures: paths, and running the real ATmega firmware in the simulator."""
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-from simrun import ATMEGA_ELF, run_simulation, write_scenario  # noqa: E402
+from testbed.simrun import ATMEGA_ELF, ROOT, run_simulation, write_scenario
 
 
 @pytest.fixture(scope="session")

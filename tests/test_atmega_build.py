@@ -1,8 +1,8 @@
 """The ATmega sketch builds, fits, and its Arduino-free logic passes its native unit tests."""
 import subprocess
 
-from avr_usage import avr_usage
-from simrun import ROOT
+from testbed.avr_usage import avr_usage
+from testbed.simrun import ROOT
 
 
 def test_native_unit_tests_of_the_firmware_logic_pass():

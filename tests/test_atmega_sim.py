@@ -6,9 +6,9 @@ simulated microseconds, grid watts. Thresholds come from issue 2 and ../shared/S
 import subprocess
 
 import pytest
-from day_report import energy_summary, scenario_capacity
-from simrun import (RATED_HEATER_W, ROOT, energy_at, fired_energy_wh, frame_built_at, frame_series, good_frames,
-                    run_simulation, settling_time_s, write_scenario)
+from testbed.day_report import energy_summary, scenario_capacity
+from testbed.simrun import (RATED_HEATER_W, ROOT, energy_at, fired_energy_wh, frame_built_at, frame_series, good_frames,
+                            run_simulation, settling_time_s, write_scenario)
 
 HEATER_W = RATED_HEATER_W
 CH2_W = 1000

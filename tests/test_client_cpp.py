@@ -1,11 +1,8 @@
 """pv_client: GoogleTest unit tests of the component's plain C++ (power curve, gate scheduler with
 jitter / spurious / missing zero-cross edges, burst distribution, follow logic, legacy JSON)."""
 import subprocess
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "client"))
-import client_harness as ch  # noqa: E402
+from testbed import client_harness as ch
 
 
 def test_pv_client_unit_tests():

@@ -4,14 +4,11 @@ and from the real host gateway (host/gateway-host.yaml) fed frames through a pty
 commanded through aioesphomeapi, as Home Assistant does."""
 import asyncio
 import math
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "client"))
-import client_harness as ch  # noqa: E402
+from testbed import client_harness as ch
 
 gh = ch.gh
 pytestmark = pytest.mark.slow

@@ -1,14 +1,12 @@
 """pv_client: the YAML schema. Bad options fail `esphome config` naming the option; the shipped
 client.yaml / client-esp32.yaml / host/client-host.yaml pass `config`, and the ESP variants (plus the
 gateway_url variant) pass `compile --only-generate` (the only check possible offline for ESP)."""
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "client"))
-import client_harness as ch  # noqa: E402
+from testbed import client_harness as ch
 
 HOST_HEAD = """
 esphome:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from esphome_host import (BUILD, PIO_CORE, REPO, esphome_cmd, esphome_env, free_port, host_program,
-                          stage_project)
+from testbed.esphome_host import (BUILD, PIO_CORE, REPO, esphome_cmd, esphome_env, free_port, host_program,
+                                  stage_project)
 
 # What a user flashes: the device configs at the repository root. Host builds and test configs
 # live in their own folders, the shared files (common/, secrets) are not devices.
@@ -244,7 +244,7 @@ async def dashboard_compile(url: str, configuration: str, timeout: float) -> tup
 def test_dashboard_compiles_the_host_gateway(dashboard, staged):
     """`esphome dashboard host/` compiles the host gateway offline (the dashboard's compile runs with
     its environment, our offline PlatformIO core): exit code 0 and the program is there."""
-    import pio_offline
+    from testbed import pio_offline
 
     pio_offline.ensure(PIO_CORE)
     board = dashboard(staged / "host", COMPILE_DATA)

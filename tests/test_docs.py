@@ -2,14 +2,12 @@
 and the README's figures are those of the last benchmark run."""
 import json
 import re
-import sys
 
 import pytest
-from readme_figures import BEGIN, END, render
-from simrun import ROOT
+from testbed.readme_figures import BEGIN, END, render
+from testbed.simrun import ROOT
 
-sys.path.insert(0, str(ROOT / "tests" / "gateway"))
-from gateway_harness import crc8_maxim  # noqa: E402
+from testbed.gateway_harness import crc8_maxim
 
 DOCS = ["README.md", "docs/interfaces.md", "atmega/README.md", "docs/gateway.md"]
 FRAME = re.compile(r"((?:[A-Z0-9]{3}>[-0-9.]+;)+)\$(\d+)")

@@ -8,17 +8,15 @@ import hashlib
 import math
 import shutil
 import socket
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "client"))
-import client_harness as ch  # noqa: E402
+from testbed import client_harness as ch
 
-from esphome_host import ApiWatcher, compile_host, esphome, stage_project  # noqa: E402
+from testbed.esphome_host import ApiWatcher, compile_host, esphome, stage_project
 
 gh = ch.gh
 pytestmark = pytest.mark.slow

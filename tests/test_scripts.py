@@ -3,14 +3,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from components.routeur_pv.sensor import MIN_CHANGE  # the gateway's publish thresholds
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from components.routeur_pv.sensor import MIN_CHANGE  # noqa: E402  the gateway's publish thresholds
 VENV = ROOT / ".venv"
 CAPTURE = ROOT / "tests" / "gateway" / "data" / "pvsim_steady_800.bin"
 

@@ -2,7 +2,7 @@
 instant, gate-edge timing, heater power from the conduction interval, UART frames, clipping."""
 import subprocess
 
-from simrun import ROOT
+from testbed.simrun import ROOT
 
 
 def test_simulator_self_checks_pass():

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from simrun import ROOT, write_scenario
+from testbed.simrun import ROOT, write_scenario
 
 pytestmark = pytest.mark.slow
 

@@ -24,12 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from testbed.day_report import plot_run, scenario_capacity, write_summary
+from testbed.esphome_host import (BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher, HostFirmware, PtyPair,
+                                  compile_host, free_udp_port)
+from testbed.simrun import ATMEGA_ELF, PVSIM
 
-from day_report import plot_run, scenario_capacity, write_summary  # noqa: E402
-from esphome_host import (BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher, HostFirmware, PtyPair,  # noqa: E402
-                          compile_host, free_udp_port)
-from simrun import ATMEGA_ELF, PVSIM  # noqa: E402
 DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
 GATEWAY = ("host/gateway-host.yaml", "routeur-pv-host")
 CLIENT = ("host/client-host.yaml", "routeur-pv-client-host")

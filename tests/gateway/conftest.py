@@ -1,12 +1,8 @@
 """Fixtures of the gateway tests: one offline host build per session, a fresh gateway per test."""
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from gateway_harness import HostGateway, build_host_firmware  # noqa: E402
+from testbed.gateway_harness import HostGateway, build_host_firmware
 
 
 @pytest.fixture(scope="session")

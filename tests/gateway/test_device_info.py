@@ -3,15 +3,13 @@ the device by, from `esphome config` of every device config and from the host fi
 device_info through aioesphomeapi."""
 import asyncio
 import re
-import sys
 
 import pytest
 import yaml
 
-from gateway_harness import REPO, ApiWatcher, HostGateway
-from esphome_host import esphome, stage_project  # noqa: E402  (tools/ on sys.path through gateway_harness)
+from testbed.gateway_harness import REPO, ApiWatcher, HostGateway
+from testbed.esphome_host import esphome, stage_project
 
-sys.path.insert(0, str(REPO / "tests" / "client"))
 
 PROJECT = yaml.safe_load((REPO / "common" / "project.yaml").read_text())["esphome"]["project"]
 VERSION = PROJECT["version"]
@@ -72,7 +70,7 @@ def test_host_gateway_device_info(gateway):
 def test_host_gateway_and_client_are_two_devices(host_program, tmp_path):
     """Both host firmwares at once, as they were added to a real Home Assistant: a MAC each (with
     ESPHome's default host MAC the client replaced the gateway's device), their own project."""
-    import client_harness as ch
+    from testbed import client_harness as ch
 
     client_program = ch.build_client_host()
     with HostGateway(host_program, tmp_path / "gw") as gw:

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from gateway_harness import REPO, esphome_cmd, esphome_env
-from esphome_host import SECRETS_EXAMPLE, stage_project  # noqa: E402  (tools/ on sys.path through gateway_harness)
+from testbed.gateway_harness import REPO, esphome_cmd, esphome_env
+from testbed.esphome_host import SECRETS_EXAMPLE, stage_project
 
 def run_esphome(*args, cwd, data_dir):
     env = esphome_env()

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from gateway_harness import CPP_DIR, DATA_DIR, PURE_SOURCES, build_native
+from testbed.gateway_harness import CPP_DIR, DATA_DIR, PURE_SOURCES, build_native
 
 
 @pytest.fixture(scope="module")

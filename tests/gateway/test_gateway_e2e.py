@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gateway_harness import (
+from testbed.gateway_harness import (
     FRAME_SENSORS, GATEWAY_LINK_TIMEOUT_S, OUR_FIELDS, REPO, SEED_FIELDS, ApiWatcher, DATA_DIR, capture_pvsim,
     crc8_maxim, expected_states, make_frame, sim_available, values_match,
 )
@@ -127,7 +127,7 @@ def test_packet_transport_broadcasts_encrypted(host_program, tmp_path):
     import socket
     import time
 
-    from gateway_harness import HostGateway, free_port
+    from testbed.gateway_harness import HostGateway, free_port
 
     port = free_port()
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from gateway_harness import ENERGY_SENSORS, OUR_FIELDS, ApiWatcher, feed_and_read, make_frame
-from simrun import energy_at, frame_built_at, good_frames
+from testbed.gateway_harness import ENERGY_SENSORS, OUR_FIELDS, ApiWatcher, feed_and_read, make_frame
+from testbed.simrun import energy_at, frame_built_at, good_frames
 
 pytestmark = pytest.mark.slow
 

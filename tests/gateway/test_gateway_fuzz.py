@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from gateway_harness import CPP_DIR, DATA_DIR, build_fuzzer, make_frame, OUR_FIELDS, SEED_FIELDS
+from testbed.gateway_harness import CPP_DIR, DATA_DIR, build_fuzzer, make_frame, OUR_FIELDS, SEED_FIELDS
 
 FUZZ_SECONDS = int(os.environ.get("GATEWAY_FUZZ_SECONDS", "15"))
 

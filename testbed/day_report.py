@@ -6,7 +6,7 @@ import), as sim/pvsim streams them.
 import json
 from pathlib import Path
 
-from simrun import load_scenario
+from testbed.simrun import load_scenario
 
 WH_PER_WS = 1.0 / 3600.0
 

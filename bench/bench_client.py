@@ -8,7 +8,7 @@
   manual ratio 0..100 %) vs the level, in % of full power; plus the unit-level sweep 0..100 % by 1 %.
 - noise: spurious zero-cross edges per second the unit-level scheduler tolerates with no misfire.
 
-Usage: .venv/bin/python tests/client/bench_client.py [--quick]
+Usage: .venv/bin/python bench/bench_client.py [--quick]
 """
 from __future__ import annotations
 
@@ -18,13 +18,11 @@ import json
 import math
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import client_harness as ch  # noqa: E402
+from testbed import client_harness as ch
 
 gh = ch.gh
 

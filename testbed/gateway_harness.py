@@ -1,7 +1,7 @@
 """Helpers shared by the gateway tests, scripts/replay-frames and the gateway benchmark.
 
 - frame building (CRC-8 Dallas/Maxim reflected 0x8C, decimal, as SEED-FACTS.md describes)
-- offline host build of host/gateway-host.yaml (tools/pio_offline.py; everything under build/)
+- offline host build of host/gateway-host.yaml (testbed/pio_offline.py; everything under build/)
 - HostGateway: the host firmware reading a socat pty, watched through aioesphomeapi
 """
 from __future__ import annotations
@@ -10,16 +10,12 @@ import asyncio
 import math
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
-
-from esphome_host import (BUILD, ESPHOME_DATA, GATEWAY_LINK_TIMEOUT_S, PIO_CORE, ApiWatcher,  # noqa: E402,F401
-                          HostFirmware, PtyPair, compile_host, esphome_cmd, esphome_env, free_port,
-                          host_program)
-from simrun import ATMEGA_ELF, PVSIM, run_simulation  # noqa: E402
+from testbed.esphome_host import (BUILD, ESPHOME_DATA, GATEWAY_LINK_TIMEOUT_S, PIO_CORE, REPO,  # noqa: F401
+                                  ApiWatcher, HostFirmware, PtyPair, compile_host, esphome_cmd,
+                                  esphome_env, free_port, host_program)
+from testbed.simrun import ATMEGA_ELF, PVSIM, run_simulation  # noqa: F401
 
 HOST_YAML = REPO / "host" / "gateway-host.yaml"
 HOST_NAME = "routeur-pv-host"
@@ -172,8 +168,8 @@ def capture_pvsim(out: Path, seconds: float = 5.0,
 
 # ---------------------------------------------------------------- native C++ builds
 COMPONENT = REPO / "components" / "routeur_pv"
-CPP_DIR = Path(__file__).resolve().parent / "cpp"
-DATA_DIR = Path(__file__).resolve().parent / "data"
+CPP_DIR = REPO / "tests" / "gateway" / "cpp"
+DATA_DIR = REPO / "tests" / "gateway" / "data"
 NATIVE_BUILD = BUILD / "gateway-native"
 PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp", COMPONENT / "energy_total.cpp"]
 

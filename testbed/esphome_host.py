@@ -2,7 +2,7 @@
 aioesphomeapi, the client library Home Assistant uses. Tests, benchmarks, replay-frames and the
 demo all go through here.
 
-Builds are offline: PlatformIO's core lives in build/pio-core (tools/pio_offline.py), never in
+Builds are offline: PlatformIO's core lives in build/pio-core (testbed/pio_offline.py), never in
 ~/.platformio, and ESPHome's data (build folders) in build/esphome.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def host_program(node_name: str, data_dir: Path = ESPHOME_DATA) -> Path:
 
 def compile_host(yaml: Path, node_name: str, data_dir: Path = ESPHOME_DATA, log: Path | None = None) -> Path:
     """Builds a host yaml offline (about 25 s clean, 3 s when up to date); returns the program."""
-    import pio_offline
+    from testbed import pio_offline
 
     pio_offline.ensure(PIO_CORE)
     program = host_program(node_name, data_dir)

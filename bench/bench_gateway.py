@@ -14,7 +14,7 @@
   counted through aioesphomeapi over a steady minute of the real ATmega ELF in the simulator (800 W
   surplus, real time), for this gateway and for the one of BASELINE_COMMIT (built from git)
 
-    .venv/bin/python tests/gateway/bench_gateway.py [--frames 1000] [--fuzz-seconds 60] [--json OUT]
+    .venv/bin/python bench/bench_gateway.py [--frames 1000] [--fuzz-seconds 60] [--json OUT]
 """
 from __future__ import annotations
 
@@ -29,15 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from gateway_harness import (  # noqa: E402
+from testbed.gateway_harness import (
     CPP_DIR, HOST_NAME, PURE_SOURCES, ApiWatcher, HostGateway, build_fuzzer, build_host_firmware, build_native,
     feed_and_read, make_frame,
 )
-from esphome_host import BUILD, REPO, compile_host  # noqa: E402
-from simrun import (ATMEGA_ELF, PVSIM, energy_at, fired_energy_wh, frame_built_at, good_frames,  # noqa: E402
-                    run_simulation, write_scenario)
+from testbed.esphome_host import BUILD, REPO, compile_host
+from testbed.simrun import (ATMEGA_ELF, PVSIM, energy_at, fired_energy_wh, frame_built_at, good_frames,
+                            run_simulation, write_scenario)
 
 # The gateway before issue 9 (every value published every second, 13 diagnostics enabled).
 BASELINE_COMMIT = "310142a"

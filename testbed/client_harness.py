@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "gateway"))
-sys.path.insert(0, str(REPO / "tools"))
-
-import gateway_harness as gh  # noqa: E402
-from esphome_host import HostFirmware, compile_host, esphome, free_udp_port, stage_project  # noqa: E402,F401
+from testbed import gateway_harness as gh
+from testbed.esphome_host import (REPO, HostFirmware, compile_host, esphome, free_udp_port,  # noqa: F401
+                                  stage_project)
 
 BUILD = REPO / "build"
 CLIENT_BUILD = BUILD / "client"
 COMPONENT = REPO / "components" / "pv_client"
-CPP_DIR = Path(__file__).resolve().parent / "cpp"
+TESTS = REPO / "tests" / "client"
+CPP_DIR = TESTS / "cpp"
 PURE_SOURCES = ["power_curve.cpp", "gate_scheduler.cpp", "mains_sim.cpp", "follow_logic.cpp", "legacy_api.cpp",
                 "gateway_poll.cpp"]
 
@@ -28,7 +25,7 @@ LOAD_POWER_W = float(re.search(r"^\s*load_power:\s*(\d+)\s*W", (REPO / "common" 
 
 SENDER_DATA = CLIENT_BUILD / "sender"
 # the client for an old gateway (gateway_url polling), ESP8266 only
-GATEWAY_URL_YAML = Path(__file__).resolve().parent / "client-gateway-url.yaml"
+GATEWAY_URL_YAML = TESTS / "client-gateway-url.yaml"
 
 free_port = gh.free_port
 ApiWatcher = gh.ApiWatcher
@@ -59,7 +56,7 @@ def build_client_host() -> Path:
 
 
 def build_sender_host() -> Path:
-    return compile_host(Path(__file__).resolve().parent / "sender-host.yaml", "routeur-pv-host", SENDER_DATA,
+    return compile_host(TESTS / "sender-host.yaml", "routeur-pv-host", SENDER_DATA,
                     CLIENT_BUILD / "sender-build.log")
 
 
