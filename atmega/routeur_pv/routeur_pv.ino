@@ -10,7 +10,7 @@ static RouterController controller;
 static hal::UartSender uart;
 static uint8_t cycles_processed = 0;
 #ifdef PV_TEST_HANG_AFTER_FRAMES
-// Test build only (tests/test_atmega_sim.py): loop() hangs after that many frames, so the
+// Test build only (tests/atmega/test_atmega_sim.py): loop() hangs after that many frames, so the
 // simulator shows the gate stopping at once and the watchdog resetting the chip.
 static uint8_t frames_started = 0;
 #endif

@@ -9,7 +9,7 @@ import pytest
 
 from components.routeur_pv.sensor import MIN_CHANGE  # the gateway's publish thresholds
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv"
 CAPTURE = ROOT / "tests" / "gateway" / "data" / "pvsim_steady_800.bin"
 
