@@ -155,6 +155,10 @@ constexpr uint16_t kCh1ProbeIntervalCycles = 500;  // 10 s at 50 Hz
 
 // ---------------------------------------------------------------- frame, serial, watchdog
 constexpr uint8_t kTxBufferSize = 208;  // a frame is ~130-165 chars; room for diagnostic keys
+// Commands from the gateway on RX (command.h): the longest line taken, and the longest lease a
+// boost or a stop may ask (the gateway renews shorter ones while it wants them).
+constexpr uint8_t kCommandMaxLineChars = 48;
+constexpr uint8_t kMaxLeaseSeconds = 30;
 // EIB REE MPC POR FID SPL VO2 FRQ VRM STA, PW1, WHI WHE WH1, $crc CR LF (frame.h, controller.h)
 constexpr uint8_t kFrameMaxLength = 12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 12 + 3 * 16 + 7;
 // The energy counters (hundredths of a Wh) start again from 0 past 10 MWh ("10000000.00").
@@ -216,5 +220,8 @@ static_assert(kEnergyWrapCentiWh <= 2147483647UL, "counters print as int32 fixed
 static_assert(kAdcBiasScaled == (kAdcMaxCount * kVoltageScale) / 2, "bias = mid-scale");
 static_assert(kCommandTtlHalfCycles >= 4 && uint32_t(kCommandTtlHalfCycles) * 10 < kWatchdogTimeoutMs,
               "the gate command must outlive one late loop() pass and expire well before the watchdog");
+static_assert(kCommandMaxLineChars >= 24 && kCommandMaxLineChars < 255, "a command line fits its counter");
+static_assert(kMaxLeaseSeconds >= 2 && uint64_t(kMaxLeaseSeconds + 1) * kTicksPerSecond < 0xFFFFFFFFULL,
+              "a lease counts down in 32-bit ticks");
 
 }  // namespace cfg
