@@ -171,14 +171,17 @@ COMPONENT = REPO / "components" / "routeur_pv"
 CPP_DIR = REPO / "tests" / "gateway" / "cpp"
 DATA_DIR = REPO / "tests" / "gateway" / "data"
 NATIVE_BUILD = BUILD / "gateway-native"
-PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp", COMPONENT / "energy_total.cpp"]
+PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp", COMPONENT / "energy_total.cpp",
+                COMPONENT / "command_link.cpp"]
+# The ATmega's own headers: the command tests check that what the gateway sends, the ATmega reads.
+ATMEGA_SKETCH = REPO / "atmega" / "routeur_pv"
 
 
 def build_native(name: str, sources: list[Path], *, compiler: str = "g++", flags=(), libs=()) -> Path:
     """Compile pure C++ (parser, JSON, tests) into build/gateway-native/<name>; rebuilt if stale."""
     NATIVE_BUILD.mkdir(parents=True, exist_ok=True)
     out = NATIVE_BUILD / name
-    deps = list(sources) + list(COMPONENT.glob("*.h"))
+    deps = list(sources) + list(COMPONENT.glob("*.h")) + list(ATMEGA_SKETCH.glob("*.h"))
     cmd = [compiler, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", str(COMPONENT), *flags,
            *map(str, sources), "-o", str(out), *libs]
     stamp = NATIVE_BUILD / f"{name}.cmd"
