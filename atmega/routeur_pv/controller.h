@@ -43,8 +43,10 @@ void add_diagnostics(FrameBuilder& frame);
 
 class RouterController {
  public:
-  explicit RouterController(const RegulatorParams& params = RegulatorParams(),
-                            const Ch2Params& ch2 = Ch2Params())
+  // constexpr: the sketch's static controller is then constant-initialized (its values stored as
+  // data), not built by start-up code storing each float (~480 B of flash).
+  constexpr explicit RouterController(const RegulatorParams& params = RegulatorParams(),
+                                      const Ch2Params& ch2 = Ch2Params())
       : ch1_(params), ch2_(ch2) {}
 
   void set_watchdog_reset(bool was_watchdog_reset) { watchdog_reset_ = was_watchdog_reset; }

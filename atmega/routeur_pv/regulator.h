@@ -50,7 +50,7 @@ struct RegulatorParams {
 
 class Ch1Regulator {
  public:
-  explicit Ch1Regulator(const RegulatorParams& params = RegulatorParams()) : p_(params) {}
+  constexpr explicit Ch1Regulator(const RegulatorParams& params = RegulatorParams()) : p_(params) {}
 
   // One valid mains cycle measured: export_watts > 0 is surplus.
   void update(float export_watts) {
@@ -99,7 +99,7 @@ struct AbsorptionParams {
 
 class AbsorptionDetector {
  public:
-  explicit AbsorptionDetector(const AbsorptionParams& params = AbsorptionParams()) : p_(params) {}
+  constexpr explicit AbsorptionDetector(const AbsorptionParams& params = AbsorptionParams()) : p_(params) {}
 
   // One valid cycle: applied_watts = channel-1 power commanded over that cycle (0 when not fired),
   // import_watts = measured grid import of that cycle.
@@ -177,7 +177,7 @@ struct Ch2Params {
 
 class Ch2Ratio {
  public:
-  explicit Ch2Ratio(const Ch2Params& params = Ch2Params()) : p_(params) {}
+  constexpr explicit Ch2Ratio(const Ch2Params& params = Ch2Params()) : p_(params) {}
 
   // The rule, from averages over a window (see the top of this file): the VO2 that takes the
   // measured excess, sheds an import or gives the surplus back to channel 1. ch1_full_all: channel

@@ -21,3 +21,12 @@ def test_hex_file_for_flashing_is_built(atmega_elf):
     hex_file = atmega_elf.with_suffix(".hex")
     assert hex_file.exists()
     assert hex_file.read_text().startswith(":")
+
+
+def test_no_start_up_code_builds_the_static_objects(atmega_elf):
+    """The controller and the ISR state are constant-initialized (constexpr constructors): their
+    values are data in flash, not start-up code storing each one (that code cost ~480 B)."""
+    symbols = subprocess.run(["avr-nm", "-C", str(atmega_elf)], capture_output=True, text=True,
+                             check=True).stdout
+    dynamic_init = [line for line in symbols.splitlines() if "_GLOBAL__sub_I" in line]
+    assert not dynamic_init, dynamic_init
