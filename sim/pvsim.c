@@ -12,6 +12,8 @@
  *    crossing; the ADC, gate pin and UART are irq callbacks.  Everything analog is
  *    computed in closed form at the instant it is needed.
  *  - Time base: t = avr->cycle / 16 MHz, the mains phase is 0 at t = 0.
+ *  - UART RX (--rx-input) is fed one byte at a time from a cycle timer and simavr's XON irq,
+ *    at the sender's baud rate; the EEPROM (--eeprom) is loaded before and saved after the run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,6 +40,7 @@
 #include <simavr/avr_uart.h>
 #include <simavr/avr_ioport.h>
 #include <simavr/avr_extint.h>
+#include <simavr/avr_eeprom.h>
 
 #include "frame.h"
 
@@ -52,8 +55,8 @@
 /* ------------------------------------------------------------------ options */
 
 static struct {
-	const char *elf, *scenario, *summary, *uart_out, *ch2_input;
-	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w, adc_noise_lsb;
+	const char *elf, *scenario, *summary, *uart_out, *ch2_input, *rx_input, *eeprom;
+	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w, adc_noise_lsb, rx_baud;
 	unsigned long seed;
 	int v_adc, i_adc;
 	char gate_port;
@@ -63,7 +66,7 @@ static struct {
 } opt = {
 	.seconds = -1, .mains_hz = 50, .mains_v = 230, .v_scale = 5.0, .i_scale = 40.0,
 	.ch2_delay = 0.5, .v_adc = 3, .i_adc = 5, .gate_port = 'D', .gate_bit = 2,
-	.delay_addr = -1, .adc_noise_lsb = 0.5, .seed = 1,
+	.delay_addr = -1, .adc_noise_lsb = 0.5, .seed = 1, .rx_baud = 9600,
 };
 
 static void die(const char *fmt, ...)
@@ -379,8 +382,11 @@ static void begin_half(int64_t n)
 	next_zc_cycle = zc_cycle(n + 1);
 }
 
+static void rx_zero_cross(void);
+
 static void zero_cross(void)
 {
+	rx_zero_cross();
 	account_half(&cur);
 	if (cur.n & 1) end_of_cycle(cur.t1);
 	m.run_s = cur.t1;
@@ -551,25 +557,261 @@ static void uart_byte(struct avr_irq_t *irq, uint32_t value, void *param)
 	}
 }
 
-static void open_uart_out(const char *path)
+static void set_raw(int fd)
+{
+	/* raw, or the line discipline turns "\r\n" into "\r\r\n" (and input CR into LF) */
+	struct termios tio;
+	if (isatty(fd) && tcgetattr(fd, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(fd, TCSANOW, &tio);
+	}
+}
+
+/* rdwr: the pty is also --rx-input (one open, both directions) */
+static void open_uart_out(const char *path, int rdwr)
 {
 	struct stat st;
 	int exists = stat(path, &st) == 0;
 	if (exists && S_ISCHR(st.st_mode))
-		uart_fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+		uart_fd = open(path, (rdwr ? O_RDWR : O_WRONLY) | O_NOCTTY | O_NONBLOCK);
 	else if (exists && S_ISFIFO(st.st_mode))
 		uart_fd = open(path, O_RDWR | O_NONBLOCK);   /* RDWR: no ENXIO without a reader */
 	else
 		uart_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (uart_fd < 0) die("cannot open --uart-out %s: %s", path, strerror(errno));
-	if (isatty(uart_fd)) {
-		/* raw, or the line discipline turns "\r\n" into "\r\r\n" */
-		struct termios tio;
-		if (tcgetattr(uart_fd, &tio) == 0) {
-			cfmakeraw(&tio);
-			tcsetattr(uart_fd, TCSANOW, &tio);
+	set_raw(uart_fd);
+}
+
+/* ---------------------------------------------------------------- UART RX */
+
+/* Bytes for the AVR's RX (--rx-input), each with the cycle from which it may go on the
+ * wire (its script time, or when it was read from the FIFO/pty). */
+static struct { uint8_t *b; avr_cycle_count_t *avail; size_t n, cap, head; } rxq;
+static int rx_fd = -1;                 /* FIFO/pty mode */
+static avr_uart_t *uart0;
+static avr_irq_t *uart_in;
+static double rx_byte_cycles;          /* one 8N1 character (10 bits) at --rx-baud */
+static double rx_wire_end;             /* cycle the previous byte's stop bit ended on the wire */
+static long rx_delivered;
+static int rx_waiting;                 /* a due byte waits for the receiver: XON must call */
+
+static void rxq_push(uint8_t b, avr_cycle_count_t avail)
+{
+	if (rxq.n == rxq.cap) {
+		rxq.cap = rxq.cap ? rxq.cap * 2 : 256;
+		rxq.b = xrealloc(rxq.b, rxq.cap);
+		rxq.avail = xrealloc(rxq.avail, rxq.cap * sizeof *rxq.avail);
+	}
+	rxq.b[rxq.n] = b;
+	rxq.avail[rxq.n++] = avail;
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "<seconds> <payload>" lines, payload with C escapes; '#' lines and blank lines skipped. */
+static void load_rx_script(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) die("cannot open --rx-input %s: %s", path, strerror(errno));
+	char *ln = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long no = 0;
+	double last_t = 0;
+	while ((len = getline(&ln, &cap, f)) >= 0) {
+		no++;
+		/* a literal CR must be written \r: a trailing one is the file's CRLF */
+		while (len && (ln[len - 1] == '\n' || ln[len - 1] == '\r')) ln[--len] = 0;
+		char *p = ln;
+		while (*p == ' ' || *p == '\t') p++;
+		if (!*p || *p == '#') continue;
+		char *e;
+		double t = strtod(p, &e);
+		if (e == p || !isfinite(t) || t < 0 || (*e != ' ' && *e != '\t'))
+			die("--rx-input %s line %ld: expected '<seconds> <payload>', got '%s'", path, no, p);
+		if (t < last_t)
+			die("--rx-input %s line %ld: time %g is before the previous entry's %g (entries must be in time order)",
+			    path, no, t, last_t);
+		last_t = t;
+		while (*e == ' ' || *e == '\t') e++;
+		if (!*e) die("--rx-input %s line %ld: no payload after the time", path, no);
+		avr_cycle_count_t avail = (avr_cycle_count_t)llround(t * F_CPU_HZ);
+		for (char *q = e; *q; q++) {
+			int c = (unsigned char)*q;
+			if (c == '\\') {
+				switch (*++q) {
+				case 'r': c = '\r'; break;
+				case 'n': c = '\n'; break;
+				case 't': c = '\t'; break;
+				case '\\': c = '\\'; break;
+				case 'x':
+					if (hexval(q[1]) < 0 || hexval(q[2]) < 0)
+						die("--rx-input %s line %ld: \\x needs two hex digits", path, no);
+					c = hexval(q[1]) * 16 + hexval(q[2]);
+					q += 2;
+					break;
+				default:
+					die("--rx-input %s line %ld: unknown escape '\\%c' (use \\r \\n \\t \\\\ \\xNN)",
+					    path, no, *q ? *q : ' ');
+				}
+			}
+			rxq_push((uint8_t)c, avail);
 		}
 	}
+	free(ln);
+	fclose(f);
+}
+
+static void rx_poll_fd(void)
+{
+	uint8_t buf[1024];
+	ssize_t r;
+	while ((r = read(rx_fd, buf, sizeof buf)) > 0)
+		for (ssize_t k = 0; k < r; k++) rxq_push(buf[k], avr->cycle);
+}
+
+static avr_cycle_count_t rx_timer(avr_t *a, avr_cycle_count_t when, void *param);
+
+/* Hand the next byte to simavr's receiver. The byte is on the wire from `start` (its script
+ * or read time, or the previous byte's end) for one character time; the firmware must see it
+ * (RXC) when its stop bit ends. simavr raises RXC its own byte time (cycles_per_byte: 11 bits,
+ * it counts a parity bit) after a byte enters its empty FIFO, which would cap a stream at
+ * ~8700 baud; so cycles_per_byte is set to the byte's remaining wire time for the raise only
+ * (the RX pump is armed from it there; TX timing reads it elsewhere and is unchanged).
+ * One byte at a time, into an empty FIFO: with two queued the firmware may read the second
+ * at once, before its time. Called by the timer, on XON (the firmware emptied the FIFO) and
+ * at every zero crossing. */
+static void rx_service(void)
+{
+	if (rxq.head == rxq.n) return;
+	double start = fmax((double)rxq.avail[rxq.head], rx_wire_end);
+	if ((double)avr->cycle < start) {
+		avr_cycle_timer_register(avr, (avr_cycle_count_t)ceil(start) - avr->cycle, rx_timer, NULL);
+		return;
+	}
+	/* receiver off (simavr would drop the byte) or still holding one: XON calls again */
+	rx_waiting = !avr_regbit_get(avr, uart0->rxen) || uart0->input.read != uart0->input.write;
+	if (rx_waiting) return;
+	double end = start + rx_byte_cycles;
+	double left = ceil(end) - (double)avr->cycle;   /* <= 0: it has waited in the receiver */
+	avr_cycle_count_t cpb = uart0->cycles_per_byte;
+	uart0->cycles_per_byte = left >= 1 ? (avr_cycle_count_t)left : 1;
+	rx_wire_end = end;
+	rx_delivered++;
+	avr_raise_irq(uart_in, rxq.b[rxq.head++]);
+	uart0->cycles_per_byte = cpb;
+	rx_waiting = 1;                    /* the next byte goes when the firmware has read this one */
+}
+
+static avr_cycle_count_t rx_timer(avr_t *a, avr_cycle_count_t when, void *param)
+{
+	(void)a; (void)when; (void)param;
+	rx_service();
+	return 0;
+}
+
+/* FIFO/pty bytes are taken every half-cycle (10 ms); the service call also re-arms the
+ * timer a watchdog reset cleared. */
+static void rx_zero_cross(void)
+{
+	if (!uart0) return;
+	if (rx_fd >= 0) rx_poll_fd();
+	rx_service();
+}
+
+static void rx_xon(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq; (void)param;
+	if (value && rx_waiting) rx_service();   /* XON comes on every UCSRnA read: keep it cheap */
+}
+
+/* shared: path is the --uart-out pty, already open O_RDWR */
+static void setup_rx(const char *path, int shared)
+{
+	for (avr_io_t *io = avr->io_port; io && !uart0; io = io->next)
+		if (!strcmp(io->kind, "uart") && ((avr_uart_t *)io)->name == '0') uart0 = (avr_uart_t *)io;
+	if (!uart0) die("no UART0 in simavr's atmega328p");
+	uart_in = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
+	avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON), rx_xon, NULL);
+	if (opt.rx_baud <= 0) die("--rx-baud must be > 0");
+	rx_byte_cycles = 10.0 * F_CPU_HZ / opt.rx_baud;
+
+	struct stat st;
+	if (stat(path, &st) != 0) die("cannot open --rx-input %s: %s", path, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		load_rx_script(path);
+	} else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		if (shared) {
+			rx_fd = uart_fd;
+		} else {
+			rx_fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+			if (rx_fd < 0) die("cannot open --rx-input %s: %s", path, strerror(errno));
+			set_raw(rx_fd);
+		}
+	} else {
+		die("--rx-input %s: not a regular file, FIFO or character device", path);
+	}
+	rx_service();                      /* arms the timer for the first entry */
+}
+
+/* ----------------------------------------------------------------- EEPROM */
+
+static int eeprom_loaded;
+
+/* --eeprom: an existing file is the EEPROM; a missing one is a new chip (0xFF). */
+static void eeprom_load(const char *path)
+{
+	size_t size = (size_t)avr->e2end + 1;
+	uint8_t *buf = xrealloc(NULL, size);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		if (errno != ENOENT) die("cannot open --eeprom %s: %s", path, strerror(errno));
+		/* fail now, not after the run, if it cannot be written */
+		char *tmp = xrealloc(NULL, strlen(path) + 5);
+		sprintf(tmp, "%s.tmp", path);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) die("cannot write --eeprom %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		/* also over an ELF .eeprom section: a normal upload does not program it */
+		memset(buf, 0xFF, size);
+	} else {
+		if (!S_ISREG(st.st_mode) || (size_t)st.st_size != size)
+			die("--eeprom %s is %lld bytes: the ATmega328P's EEPROM is %zu (remove the file for a blank one)",
+			    path, (long long)st.st_size, size);
+		FILE *f = fopen(path, "rb");
+		if (!f || fread(buf, 1, size, f) != size) die("cannot read --eeprom %s: %s", path, strerror(errno));
+		fclose(f);
+		eeprom_loaded = 1;
+	}
+	avr_eeprom_desc_t d = { .ee = buf, .offset = 0, .size = (uint32_t)size };
+	/* simavr's EEPROM ioctl returns -1 on success too: only -2 is an error */
+	if (avr_ioctl(avr, AVR_IOCTL_EEPROM_SET, &d) == -2) die("simavr refused the EEPROM image");
+	free(buf);
+}
+
+/* Written to PATH.tmp then renamed: a run killed mid-write never leaves a torn file. */
+static void eeprom_save(const char *path)
+{
+	size_t size = (size_t)avr->e2end + 1;
+	uint8_t *buf = xrealloc(NULL, size);
+	avr_eeprom_desc_t d = { .ee = buf, .offset = 0, .size = (uint32_t)size };
+	if (avr_ioctl(avr, AVR_IOCTL_EEPROM_GET, &d) == -2) die("cannot read simavr's EEPROM");
+	char *tmp = xrealloc(NULL, strlen(path) + 5);
+	sprintf(tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f) die("cannot write %s: %s", tmp, strerror(errno));
+	if (fwrite(buf, 1, size, f) != size || fflush(f) != 0 || fsync(fileno(f)) != 0)
+		die("cannot write %s: %s", tmp, strerror(errno));
+	fclose(f);
+	if (rename(tmp, path) != 0) die("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+	free(tmp);
+	free(buf);
 }
 
 /* --------------------------------------------------------------- logging */
@@ -646,6 +888,12 @@ static void write_summary(const char *path, const char *cpu_state, double wall_s
 	else
 		fputs(",\n\"mains_hz_reported\": null", f);
 	fprintf(f, ",\n\"uart_out_dropped\": %ld", uart_dropped);
+	/* pending: due by the end but not handed to the UART yet; after_end: scripted later */
+	size_t due = rxq.head;
+	while (due < rxq.n && rxq.avail[due] <= avr->cycle) due++;
+	fprintf(f, ",\n\"rx_bytes_delivered\": %ld,\n\"rx_bytes_pending\": %zu,\n\"rx_bytes_after_end\": %zu",
+	        rx_delivered, due - rxq.head, rxq.n - due);
+	fprintf(f, ",\n\"eeprom_loaded\": %s", eeprom_loaded ? "true" : "false");
 
 	fputs(",\n\"per_second\": [", f);
 	for (size_t k = 0; k < nseconds; k++) {
@@ -679,7 +927,8 @@ static void usage(void)
 	      "  [--v-adc N --i-adc N --gate-port X --gate-bit N --v-scale K --i-scale K]\n"
 	      "  [--delay-addr ADDR|-1] [--ch2-delay S] [--ch2-input P] [--i-extra-w W]\n"
 	      "  [--adc-noise-lsb X] [--seed N]\n"
-	      "  [--summary OUT] [--uart-out P] [--realtime] [--stream]\n"
+	      "  [--summary OUT] [--uart-out P] [--rx-input P] [--rx-baud B] [--eeprom P]\n"
+	      "  [--realtime] [--stream]\n"
 	      "Normally run through sim/pvsim, which documents every option.\n", stderr);
 	exit(2);
 }
@@ -687,7 +936,8 @@ static void usage(void)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_ELF = 256, O_SCEN, O_SECS, O_HZ, O_MV, O_VADC, O_IADC, O_GPORT, O_GBIT, O_VSC, O_ISC,
-	       O_DADDR, O_C2D, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM };
+	       O_DADDR, O_C2D, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM,
+	       O_RXIN, O_RXBAUD, O_EEPROM };
 	static const struct option lo[] = {
 		{"elf", 1, 0, O_ELF}, {"scenario", 1, 0, O_SCEN}, {"seconds", 1, 0, O_SECS},
 		{"mains-hz", 1, 0, O_HZ}, {"mains-v", 1, 0, O_MV}, {"v-adc", 1, 0, O_VADC},
@@ -696,7 +946,8 @@ static void parse_args(int argc, char **argv)
 		{"ch2-delay", 1, 0, O_C2D}, {"ch2-input", 1, 0, O_C2I}, {"i-extra-w", 1, 0, O_IEX},
 		{"adc-noise-lsb", 1, 0, O_NOISE}, {"seed", 1, 0, O_SEED},
 		{"summary", 1, 0, O_SUM}, {"uart-out", 1, 0, O_UART}, {"realtime", 0, 0, O_RT},
-		{"stream", 0, 0, O_STREAM}, {0, 0, 0, 0},
+		{"stream", 0, 0, O_STREAM}, {"rx-input", 1, 0, O_RXIN}, {"rx-baud", 1, 0, O_RXBAUD},
+		{"eeprom", 1, 0, O_EEPROM}, {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -722,6 +973,9 @@ static void parse_args(int argc, char **argv)
 		case O_UART: opt.uart_out = optarg; break;
 		case O_RT: opt.realtime = 1; break;
 		case O_STREAM: opt.stream = 1; break;
+		case O_RXIN: opt.rx_input = optarg; break;
+		case O_RXBAUD: opt.rx_baud = atof(optarg); break;
+		case O_EEPROM: opt.eeprom = optarg; break;
 		default: usage();
 		}
 	}
@@ -760,6 +1014,7 @@ int main(int argc, char **argv)
 	avr_load_firmware(avr, &fw);
 	avr->vcc = avr->avcc = avr->aref = 5000;
 	avr->sleep = no_sleep;
+	if (opt.eeprom) eeprom_load(opt.eeprom);
 	/* the reset-default low-level INT0/INT1 mode polls every cycle: 3x slower */
 	avr_extint_set_strict_lvl_trig(avr, 0, 0);
 	avr_extint_set_strict_lvl_trig(avr, 1, 0);
@@ -780,7 +1035,12 @@ int main(int argc, char **argv)
 	avr_raise_irq(adc_in[0], adc_input_mv(ADC_BIAS_MV));
 	avr_raise_irq(adc_in[1], adc_input_mv(ADC_BIAS_MV));
 
-	if (opt.uart_out) open_uart_out(opt.uart_out);
+	/* --rx-input naming the --uart-out pty: one O_RDWR open serves both directions */
+	struct stat rx_st, ux_st;
+	int shared = opt.uart_out && opt.rx_input && stat(opt.uart_out, &ux_st) == 0 && stat(opt.rx_input, &rx_st) == 0 &&
+	             S_ISCHR(ux_st.st_mode) && ux_st.st_dev == rx_st.st_dev && ux_st.st_ino == rx_st.st_ino;
+	if (opt.uart_out) open_uart_out(opt.uart_out, shared);
+	if (opt.rx_input) setup_rx(opt.rx_input, shared);
 	if (opt.ch2_input) {
 		ch2_fd = open(opt.ch2_input, O_RDONLY | O_NONBLOCK);
 		if (ch2_fd < 0) die("cannot open --ch2-input %s: %s", opt.ch2_input, strerror(errno));
@@ -815,8 +1075,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvsim-core: firmware crashed at t=%.6f s, PC=0x%04x (byte address), SP=0x%04x\n",
 		        cycle_to_s(avr->cycle), avr->pc, avr->data[0x5D] | (avr->data[0x5E] << 8));
 	if (opt.summary) write_summary(opt.summary, st, wall);
+	if (opt.eeprom) eeprom_save(opt.eeprom);
 	fprintf(stderr, "pvsim-core: %.1f s simulated in %.1f s wall (%.2fx), %zu frames, cpu %s\n",
 	        m.run_s, wall, wall > 0 ? m.run_s / wall : 0, nframes, st);
 	if (uart_fd >= 0) close(uart_fd);
+	if (rx_fd >= 0 && rx_fd != uart_fd) close(rx_fd);
 	return state == cpu_Crashed ? 3 : 0;
 }

@@ -11,10 +11,14 @@
  *    LOW 100 us later, with g_gate_delay_ticks = the delay it intended;
  *  - one frame per 50 mains cycles, interrupt-driven UART, with CRC-8 Dallas/Maxim:
  *    REE from the sum of v*i (sign: positive = export), VRM, FRQ, SPL, and a VO2 that
- *    steps 0,25,50,75,100 so the channel-2 client can be checked.
+ *    steps 0,25,50,75,100 so the channel-2 client can be checked;
+ *  - interrupt-driven UART RX (for --rx-input): RXN bytes received, RXC their CRC-8,
+ *    and once something arrived RXF/RXL, the Timer1 time (us) of the first/last byte;
+ *  - EEB, a boot counter in EEPROM bytes 0..1 (blank 0xFFFF = 0), for --eeprom.
  */
 #include <avr/io.h>
 #include <avr/interrupt.h>
+#include <avr/eeprom.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -144,7 +148,25 @@ static uint8_t crc8(const char *s, uint8_t n)
 	return crc;
 }
 
-static char txbuf[160];
+/* UART RX. The ISR stays a few dozen cycles (a nibble table for the CRC) so that bytes
+ * arriving do not move the gate edges measurably. */
+static const uint8_t crc_nib[16] = {
+	0x00, 0x9d, 0x23, 0xbe, 0x46, 0xdb, 0x65, 0xf8, 0x8c, 0x11, 0xaf, 0x32, 0xca, 0x57, 0xe9, 0x74,
+};
+static volatile uint32_t rx_n, rx_first_t, rx_last_t;   /* count; Timer1 ticks of first/last byte */
+static volatile uint8_t rx_crc;
+ISR(USART_RX_vect)
+{
+	uint32_t t = now_ticks_isr();
+	uint8_t c = rx_crc ^ UDR0;
+	c = (c >> 4) ^ crc_nib[c & 15];
+	rx_crc = (c >> 4) ^ crc_nib[c & 15];
+	if (!rx_n) rx_first_t = t;
+	rx_last_t = t;
+	rx_n++;
+}
+
+static char txbuf[200];
 static volatile uint8_t tx_len, tx_pos;
 ISR(USART_UDRE_vect)
 {
@@ -154,11 +176,15 @@ ISR(USART_UDRE_vect)
 
 int main(void)
 {
+	/* boot counter: survives a reset only if the harness keeps the EEPROM (--eeprom) */
+	uint16_t boots = eeprom_read_word((uint16_t *)0);
+	if (boots == 0xFFFF) boots = 0;
+	eeprom_update_word((uint16_t *)0, ++boots);
 	DDRD |= _BV(PD2) | _BV(PD4);
 	/* Timer1 normal mode, /8: 0.5 us ticks */
 	TCCR1A = 0; TCCR1B = _BV(CS11); TIMSK1 = _BV(TOIE1) | _BV(OCIE1A);
 	/* UART 9600 8N1 */
-	UBRR0 = 103; UCSR0B = _BV(TXEN0); UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
+	UBRR0 = 103; UCSR0B = _BV(TXEN0) | _BV(RXEN0) | _BV(RXCIE0); UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
 #ifndef SINGLE_CONVERSION
 	ADMUX = _BV(REFS0) | V_CH;
 	ADCSRB = 0;
@@ -187,6 +213,8 @@ int main(void)
 		uint16_t nv = frame_nv, nc = frame_cycles, spl = last_pairs;
 		uint32_t ticks = frame_ticks;
 		frame_p = frame_v2 = 0; frame_nv = 0; frame_ready = 0;
+		uint32_t rxn = rx_n, rxf = rx_first_t, rxl = rx_last_t;
+		uint8_t rxc = rx_crc;
 		sei();
 		if (tx_pos < tx_len) continue;            /* previous frame still going out */
 		/* 1 count = 5000/1023 mV; V: 5 mV/V, I: 40 mV/A */
@@ -196,10 +224,16 @@ int main(void)
 		float frq = ticks ? nc * 2000000.0f / ticks : 0;
 		uint8_t vo2 = (uint8_t)((frame_no % 5) * 25);
 		int n = snprintf(txbuf, sizeof txbuf - 12,
-			"EIB>0.00;REE>%ld.%02u;MPC>0.00;POR>0.00;FID>%u;SPL>%u;VO2>%u;FRQ>%u.%02u;VRM>%u.%u;STA>0;TKS>%lu;",
+			"EIB>0.00;REE>%ld.%02u;MPC>0.00;POR>0.00;FID>%u;SPL>%u;VO2>%u;FRQ>%u.%02u;VRM>%u.%u;STA>0;TKS>%lu;"
+			"RXN>%lu;RXC>%u;EEB>%u;",
 			(long)(-pw), 0u, GATE_DELAY_US, spl, vo2,
 			(unsigned)frq, (unsigned)((frq - (unsigned)frq) * 100),
-			(unsigned)vrms, (unsigned)((vrms - (unsigned)vrms) * 10), (unsigned long)ticks);
+			(unsigned)vrms, (unsigned)((vrms - (unsigned)vrms) * 10), (unsigned long)ticks,
+			(unsigned long)rxn, rxc, boots);
+		/* only once bytes arrived: longer frames shift the channel-2 timing the self-test checks */
+		if (rxn)
+			n += snprintf(txbuf + n, sizeof txbuf - 12 - n, "RXF>%lu;RXL>%lu;",
+			              (unsigned long)(rxf / 2), (unsigned long)(rxl / 2));
 		n += snprintf(txbuf + n, 12, "$%u\r\n", crc8(txbuf, (uint8_t)n));
 		frame_no++;
 		cli(); tx_len = (uint8_t)n; tx_pos = 0; sei();
