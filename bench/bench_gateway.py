@@ -31,7 +31,7 @@ from pathlib import Path
 
 from testbed.gateway_harness import (
     CPP_DIR, HOST_NAME, PURE_SOURCES, ApiWatcher, HostGateway, build_fuzzer, build_host_firmware, build_native,
-    feed_and_read, make_frame,
+    feed_and_read, make_frame, make_fuzz_corpus, run_fuzzer,
 )
 from testbed.esphome_host import BUILD, REPO, compile_host
 from testbed.simrun import (ATMEGA_ELF, PVSIM, energy_at, fired_energy_wh, frame_built_at, good_frames,
@@ -95,11 +95,9 @@ def corruption(frames: int = 10000, p: float = 0.01, seed: int = 1) -> dict:
 def fuzz(seconds: int) -> dict:
     if shutil.which("clang++") is None:
         return {"skipped": "clang++ not installed"}
-    from test_gateway_fuzz import make_corpus, run_fuzzer
-
     binary = build_fuzzer()
     with tempfile.TemporaryDirectory(prefix="bench-fuzz-") as tmp:
-        corpus = make_corpus(Path(tmp) / "corpus")
+        corpus = make_fuzz_corpus(Path(tmp) / "corpus")
         rc, out, execs = run_fuzzer(binary, corpus, seconds, Path(tmp))
         findings = len(list(Path(tmp).glob("crash-*")) + list(Path(tmp).glob("leak-*"))
                        + list(Path(tmp).glob("timeout-*")) + list(Path(tmp).glob("oom-*")))

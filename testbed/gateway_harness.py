@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -199,3 +200,29 @@ def build_fuzzer() -> Path:
         "fuzz_frame_parser", [CPP_DIR / "fuzz_frame_parser.cpp", *PURE_SOURCES], compiler="clang++",
         flags=["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
                "-Wno-unused-parameter"])
+
+
+def make_fuzz_corpus(path: Path) -> Path:
+    """A libFuzzer seed corpus: lines of every capture in tests/gateway/data, and our frames."""
+    path.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for f in sorted(DATA_DIR.iterdir()):
+        if f.is_file():
+            for line in f.read_bytes().splitlines(keepends=True)[:20]:
+                (path / f"seed{n}").write_bytes(line)
+                n += 1
+    (path / "our").write_bytes(make_frame(OUR_FIELDS))
+    (path / "seed").write_bytes(make_frame(SEED_FIELDS))
+    (path / "two").write_bytes(make_frame(SEED_FIELDS) + b"garbage" + make_frame(OUR_FIELDS, eol=b"\n"))
+    return path
+
+
+def run_fuzzer(binary: Path, corpus: Path, seconds: int, workdir: Path) -> tuple[int, str, int]:
+    """Runs the fuzzer for `seconds`; returns (exit code, its output, executions)."""
+    cmd = [str(binary), f"-max_total_time={seconds}", "-max_len=600", "-timeout=10",
+           "-rss_limit_mb=2048", f"-dict={CPP_DIR / 'frame.dict'}", "-print_final_stats=1",
+           f"-artifact_prefix={workdir}/", str(corpus)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, cwd=workdir)
+    out = r.stdout + r.stderr
+    m = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
+    return r.returncode, out, int(m.group(1)) if m else 0
