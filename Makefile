@@ -23,8 +23,8 @@ $(VENV)/.on-path: $(VENV)/.installed
 	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "routeur-pv.pth").write_text("$(CURDIR)\n")'
 	@touch $@
 
-$(BUILD)/.pio-offline: testbed/pio_offline.py $(VENV)/.on-path
-	$(PY) -m testbed.pio_offline $(PLATFORMIO_CORE_DIR)
+$(BUILD)/.pio-offline: tools/pio_offline.py $(VENV)/.on-path
+	$(PY) tools/pio_offline.py $(PLATFORMIO_CORE_DIR)
 	@mkdir -p $(BUILD) && touch $@
 
 firmware: setup

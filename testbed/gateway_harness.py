@@ -1,7 +1,7 @@
 """Helpers shared by the gateway tests, scripts/replay-frames and the gateway benchmark.
 
 - frame building (CRC-8 Dallas/Maxim reflected 0x8C, decimal, as SEED-FACTS.md describes)
-- offline host build of host/gateway-host.yaml (testbed/pio_offline.py; everything under build/)
+- offline host build of host/gateway-host.yaml (tools/pio_offline.py; everything under build/)
 - HostGateway: the host firmware reading a socat pty, watched through aioesphomeapi
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from testbed.esphome_host import (BUILD, PIO_CORE, REPO, esphome_cmd, esphome_env, free_port, host_program,
+from testbed.esphome_host import (BUILD, REPO, ensure_pio_core, esphome_cmd, esphome_env, free_port, host_program,
                                   stage_project)
 
 # What a user flashes: the device configs at the repository root. Host builds and test configs
@@ -244,9 +244,7 @@ async def dashboard_compile(url: str, configuration: str, timeout: float) -> tup
 def test_dashboard_compiles_the_host_gateway(dashboard, staged):
     """`esphome dashboard host/` compiles the host gateway offline (the dashboard's compile runs with
     its environment, our offline PlatformIO core): exit code 0 and the program is there."""
-    from testbed import pio_offline
-
-    pio_offline.ensure(PIO_CORE)
+    ensure_pio_core()
     board = dashboard(staged / "host", COMPILE_DATA)
     name = "gateway-host.yaml"
     assert name in board.devices()

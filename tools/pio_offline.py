@@ -6,7 +6,7 @@ needs two packages from it: the dev-platform `platformio/native` and the core to
 `platformio/tool-scons`.  This script writes a minimal `native` platform and unpacks
 PyPI's SCons 4.8.1 wheel as `tool-scons` (see docs TOOLCHAIN.md section 1).
 
-Usage:  .venv/bin/python -m testbed.pio_offline [CORE_DIR]      (default: <repo>/build/pio-core)
+Usage:  tools/pio_offline.py [CORE_DIR]      (default: <repo>/build/pio-core)
 Then:   PLATFORMIO_CORE_DIR=CORE_DIR esphome compile host/gateway-host.yaml
 
 Idempotent: a second run with everything in place does nothing (no network).
