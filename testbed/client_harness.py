@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 
 from testbed import gateway_harness as gh
-from testbed.esphome_host import (REPO, HostFirmware, compile_host, esphome, free_udp_port,  # noqa: F401
+from testbed.esphome_host import (BUILD, REPO, HostFirmware, compile_host, esphome, free_udp_port,  # noqa: F401
                                   stage_project)
 
-BUILD = REPO / "build"
 CLIENT_BUILD = BUILD / "client"
 COMPONENT = REPO / "components" / "pv_client"
 TESTS = REPO / "tests" / "client"
@@ -18,6 +17,7 @@ CPP_DIR = TESTS / "cpp"
 PURE_SOURCES = ["power_curve.cpp", "gate_scheduler.cpp", "mains_sim.cpp", "follow_logic.cpp", "legacy_api.cpp",
                 "gateway_poll.cpp"]
 
+CLIENT_YAML = REPO / "host" / "client-host.yaml"
 CLIENT_NAME = "routeur-pv-client-host"
 # The dimmer's load (W) in the shipped configuration: routed power = level x LOAD_POWER_W.
 LOAD_POWER_W = float(re.search(r"^\s*load_power:\s*(\d+)\s*W", (REPO / "common" / "client-base.yaml").read_text(),
@@ -51,13 +51,13 @@ def staged_config_dir() -> Path:
 
 
 def build_client_host() -> Path:
-    return compile_host(REPO / "host" / "client-host.yaml", CLIENT_NAME, gh.ESPHOME_DATA,
+    return compile_host(CLIENT_YAML, CLIENT_NAME, gh.ESPHOME_DATA,
                         CLIENT_BUILD / "client-host-build.log")
 
 
 def build_sender_host() -> Path:
     return compile_host(TESTS / "sender-host.yaml", "routeur-pv-host", SENDER_DATA,
-                    CLIENT_BUILD / "sender-build.log")
+                        CLIENT_BUILD / "sender-build.log")
 
 
 def start_client(program: Path, workdir: Path, udp_port: int) -> HostFirmware:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import math
 import os
 import re
@@ -50,9 +51,10 @@ def host_program(node_name: str, data_dir: Path = ESPHOME_DATA) -> Path:
     return data_dir / "build" / node_name / ".pioenvs" / node_name / "program"
 
 
+@functools.cache
 def ensure_pio_core() -> Path:
     """The offline PlatformIO core of host builds, laid down if missing (tools/pio_offline.py: a
-    standalone tool, also used by make setup and ../shared/esp8266-check)."""
+    standalone tool, also used by make setup and ../shared/esp8266-check). Once per process."""
     subprocess.run([sys.executable, str(REPO / "tools" / "pio_offline.py"), str(PIO_CORE)], check=True,
                    stdout=subprocess.DEVNULL)
     return PIO_CORE
@@ -119,16 +121,41 @@ def free_udp_port() -> int:
     return free_port(socket.SOCK_DGRAM)
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
+def stop_process(proc: subprocess.Popen | None, group: bool = False, timeout: float = 5.0) -> None:
+    """SIGCONT (it may be paused), SIGTERM, then SIGKILL after `timeout`. group: its whole session
+    (what it spawned must not outlive it; it was started with start_new_session=True)."""
     if proc is None or proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGCONT)
-    proc.terminate()
+
+    def send(sig: int) -> None:
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    send(signal.SIGCONT)
+    send(signal.SIGTERM)
     try:
-        proc.wait(timeout=5)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        send(signal.SIGKILL)
         proc.wait()
+
+
+def wait_until_ready(proc: subprocess.Popen, ready, what: str, log, timeout: float, period: float = 0.05) -> None:
+    """Polls ready() until it returns without an OSError (not listening yet). Raises, with log(),
+    if the process exits first or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode}):\n{log()}")
+        try:
+            ready()
+            return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not ready after {timeout} s:\n{log()}")
+        time.sleep(period)
 
 
 class PtyPair:
@@ -158,7 +185,7 @@ class PtyPair:
         return self
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
 
 class HostFirmware:
@@ -186,18 +213,11 @@ class HostFirmware:
             cmd = ["stdbuf", "-oL", "-eL", *cmd]
         self.proc = subprocess.Popen(cmd, env=env, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.api_port), timeout=0.2):
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} API not listening on {self.api_port}:\n{self.log()}")
-            time.sleep(0.05)
+
+        def api_listening() -> None:
+            socket.create_connection(("127.0.0.1", self.api_port), timeout=0.2).close()
+        wait_until_ready(self.proc, api_listening, f"{self.name} (API port {self.api_port})", self.log, timeout)
+        return self
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -215,7 +235,7 @@ class HostFirmware:
             return ""
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
 
     def __enter__(self):
         return self.start()

@@ -24,14 +24,14 @@ import sys
 import time
 from pathlib import Path
 
+from testbed.client_harness import CLIENT_NAME, CLIENT_YAML
 from testbed.day_report import plot_run, scenario_capacity, write_summary
 from testbed.esphome_host import (BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher, HostFirmware, PtyPair,
                                   compile_host, free_udp_port)
+from testbed.gateway_harness import HOST_NAME, HOST_YAML
 from testbed.simrun import ATMEGA_ELF, PVSIM
 
 DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
-GATEWAY = ("host/gateway-host.yaml", "routeur-pv-host")
-CLIENT = ("host/client-host.yaml", "routeur-pv-client-host")
 CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runtime delivers
 # The gateway's energy totals (kWh entities) in the summary, in Wh, beside the simulator's figures.
 GATEWAY_ENERGY = {"gateway_routed_wh": "routed_energy", "gateway_grid_import_wh": "grid_import_energy",
@@ -43,9 +43,9 @@ def build_all(log=print) -> tuple[Path, Path]:
     for folder in ("atmega", "sim"):
         subprocess.run(["make", "-s", "-C", str(REPO / folder)], check=True, stdout=subprocess.DEVNULL)
     programs = []
-    for yaml, node in (GATEWAY, CLIENT):
-        log(f"building the host firmware {yaml} ...")
-        programs.append(compile_host(REPO / yaml, node))
+    for yaml, node in ((HOST_YAML, HOST_NAME), (CLIENT_YAML, CLIENT_NAME)):
+        log(f"building the host firmware {yaml.relative_to(REPO)} ...")
+        programs.append(compile_host(yaml, node))
     return programs[0], programs[1]
 
 

@@ -143,8 +143,9 @@ class Ch1Lease {
     const int16_t lease = line.has(kKeyLease) ? line.value[kKeyLease] : 0;
     const bool lease_ok = lease >= 1 && lease <= cfg::kMaxLeaseSeconds;
     const uint8_t actions = uint8_t(line.has(kKeyBoost) + line.has(kKeyStop) + line.has(kKeyAuto));
-    bool ok = false;
+    bool ok;
     if (actions != 1) {
+      ok = false;
     } else if (line.has(kKeyAuto)) {
       ok = line.value[kKeyAuto] == 1;
       if (ok) this->to_auto_();

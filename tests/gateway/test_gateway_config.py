@@ -136,6 +136,11 @@ routeur_pv:
 """
 
 
+def hub_config(extra: str = "", baud: int = 9600) -> str:
+    """A host config with the uart and the routeur_pv hub (extra: more hub options)."""
+    return HOST_HEAD + UART.format(baud=baud) + HUB.format(extra=extra)
+
+
 def check(tmp_path, text):
     (tmp_path / "t.yaml").write_text(text)
     r = run_esphome("config", "t.yaml", cwd=tmp_path, data_dir=tmp_path / "data")
@@ -143,12 +148,12 @@ def check(tmp_path, text):
 
 
 def test_minimal_config_ok(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="heater_power: 1500 W"))
+    rc, out = check(tmp_path, hub_config("heater_power: 1500 W"))
     assert rc == 0, out[-3000:]
 
 
 def test_unknown_option_named(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="heater_powr: 2000"))
+    rc, out = check(tmp_path, hub_config("heater_powr: 2000"))
     assert rc != 0
     assert "heater_powr" in out
 
@@ -160,24 +165,24 @@ def test_missing_uart_named(tmp_path):
 
 
 def test_wrong_baud_rate_named(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=115200) + HUB.format(extra=""))
+    rc, out = check(tmp_path, hub_config(baud=115200))
     assert rc != 0
     assert "requires baud rate 9600" in out
 
 
 def test_custom_baud_rate_follows_option(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=19200) + HUB.format(extra="baud_rate: 19200"))
+    rc, out = check(tmp_path, hub_config("baud_rate: 19200", baud=19200))
     assert rc == 0, out[-3000:]
 
 
 def test_bad_heater_power(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="heater_power: -5"))
+    rc, out = check(tmp_path, hub_config("heater_power: -5"))
     assert rc != 0
     assert "heater_power" in out
 
 
 def test_routed_power_needs_heater_power(tmp_path):
-    text = HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="") + """
+    text = hub_config() + """
 sensor:
   - platform: routeur_pv
     routed_power:
@@ -189,13 +194,13 @@ sensor:
 
 
 def test_legacy_api_refused_on_host(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="legacy_api: true"))
+    rc, out = check(tmp_path, hub_config("legacy_api: true"))
     assert rc != 0
     assert "legacy_api" in out
 
 
 def test_unknown_sensor_key_named(tmp_path):
-    text = HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="") + """
+    text = hub_config() + """
 sensor:
   - platform: routeur_pv
     grid_powr:
@@ -207,7 +212,7 @@ sensor:
 
 
 def test_negative_min_change_named(tmp_path):
-    text = HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="heater_power: 2000") + """
+    text = hub_config("heater_power: 2000") + """
 sensor:
   - platform: routeur_pv
     grid_power:
@@ -220,7 +225,7 @@ sensor:
 
 
 def test_routed_energy_today_needs_a_clock(tmp_path):
-    text = HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="") + """
+    text = hub_config() + """
 sensor:
   - platform: routeur_pv
     routed_energy_today:
@@ -234,6 +239,6 @@ sensor:
 
 
 def test_energy_update_interval_is_bounded(tmp_path):
-    rc, out = check(tmp_path, HOST_HEAD + UART.format(baud=9600) + HUB.format(extra="energy_update_interval: 2h"))
+    rc, out = check(tmp_path, hub_config("energy_update_interval: 2h"))
     assert rc != 0
     assert "energy_update_interval" in out

@@ -5,7 +5,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 import urllib.request
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from testbed.esphome_host import (BUILD, REPO, ensure_pio_core, esphome_cmd, esphome_env, free_port, host_program,
-                                  stage_project)
+                                  stage_project, stop_process, wait_until_ready)
 
 # What a user flashes: the device configs at the repository root. Host builds and test configs
 # live in their own folders, the shared files (common/, secrets) are not devices.
@@ -47,18 +46,9 @@ class Dashboard:
             esphome_cmd("dashboard", "--address", "127.0.0.1", "--port", str(self.port), str(self.folder)),
             env=esphome_env(self.data_dir), stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dashboard exited ({self.proc.returncode}):\n{self.log()}")
-            try:
-                self.get("version")
-                return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"dashboard not answering on {self.url}:\n{self.log()}")
-            time.sleep(0.1)
+        wait_until_ready(self.proc, lambda: self.get("version"), f"dashboard on {self.url}", self.log, timeout,
+                         period=0.1)
+        return self
 
     def get(self, path: str):
         with urllib.request.urlopen(f"{self.url}/{path}", timeout=10) as reply:
@@ -72,15 +62,7 @@ class Dashboard:
         return self.log_path.read_text()[-4000:] if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        # Its whole session: a compile it spawned must not outlive it.
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop_process(self.proc, group=True, timeout=10)  # a compile it spawned must not outlive it
 
 
 @pytest.fixture

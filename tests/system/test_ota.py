@@ -21,8 +21,9 @@ from testbed.esphome_host import ApiWatcher, compile_host, esphome, stage_projec
 gh = ch.gh
 pytestmark = pytest.mark.slow
 
-GATEWAY_YAML, GATEWAY_NODE = "host/gateway-host.yaml", gh.HOST_NAME
-CLIENT_YAML, CLIENT_NODE = "host/client-host.yaml", ch.CLIENT_NAME
+# Relative: the uploads run in a staged copy of the project.
+GATEWAY_YAML, GATEWAY_NODE = str(gh.HOST_YAML.relative_to(ch.REPO)), gh.HOST_NAME
+CLIENT_YAML, CLIENT_NODE = str(ch.CLIENT_YAML.relative_to(ch.REPO)), ch.CLIENT_NAME
 
 
 @pytest.fixture(scope="module")
