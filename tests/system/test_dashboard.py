@@ -136,15 +136,16 @@ def test_dashboard_in_a_browser(dashboard, staged):
     """Headless Chromium on `esphome dashboard .`: a card per ESP device, each showing the name the
     dashboard read from its config; then Validate on the gateway through its card's menu, as a
     user does it, ends with the configuration valid. Screenshots to out/ for the README."""
-    from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
-                                            TimeoutException)
+    from selenium.common.exceptions import (NoSuchElementException, NoSuchShadowRootException,
+                                            StaleElementReferenceException, TimeoutException)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     board = dashboard(staged)
     OUT.mkdir(exist_ok=True)
     driver = chrome()
-    flaky = (NoSuchElementException, StaleElementReferenceException)
+    # An element may be found before its shadow root is attached (the Lit component upgrading).
+    flaky = (NoSuchElementException, NoSuchShadowRootException, StaleElementReferenceException)
     try:
         driver.get(board.url + "/")
         cards = WebDriverWait(driver, 30, ignored_exceptions=flaky).until(
