@@ -116,3 +116,13 @@ SIM_UART_BYTE_S = 1144e-6  # simavr sends a byte in 1144 us at 9600 baud (sim/RE
 def frame_built_at(frame: dict) -> float:
     """When the ATmega built a frame: its time (its line end) less the time its bytes took."""
     return frame["t"] - (len(frame["raw"]) + 2) * SIM_UART_BYTE_S
+
+
+def write_rx_script(path: Path, events) -> Path:
+    """A `--rx-input` script (sim/README.md): events = [(simulated seconds, payload bytes)], in time
+    order; every byte outside printable ASCII (and the backslash) is written as \\xNN."""
+    with open(path, "w") as f:
+        for t, payload in events:
+            text = "".join(chr(b) if 0x21 <= b <= 0x7E and b != 0x5C else f"\\x{b:02X}" for b in payload)
+            f.write(f"{t:.6f} {text}\n")
+    return path

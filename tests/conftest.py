@@ -24,7 +24,7 @@ def simulate(atmega_elf, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("sim")
 
     def run(rows, seconds=None, **options):
-        key = json.dumps([rows, seconds, options], sort_keys=True)
+        key = json.dumps([rows, seconds, options], sort_keys=True, default=str)
         if key not in cache:
             scenario = write_scenario(workdir / f"scenario{len(cache)}.csv", rows)
             cache[key] = run_simulation(atmega_elf, scenario, seconds=seconds,

@@ -32,9 +32,15 @@ class AdcPipeline {
 
   // first_sample_ticks: sampling instant of the first conversion handed to on_conversion(),
   // which converts the voltage channel when first_is_voltage.
+  // Also sets the state whose initial value is not 0: every other member starts at 0, so the
+  // sketch's static pipeline is zero-initialized (.bss, no initial image in flash).
   void start(uint16_t first_sample_ticks, bool first_is_voltage) {
     sample_ticks_ = first_sample_ticks;
     current_is_current_ = !first_is_voltage;
+    acc_ = &ring_[1];
+    window_min_late_ = kNoLateness;
+    reference_late_ = kNoLateness;
+    voltage_offset_scaled_ = cfg::kAdcBiasScaled;
   }
 
   // Channel of the conversion whose result on_conversion() will receive next.
@@ -219,15 +225,15 @@ class AdcPipeline {
 
   zc::ZeroCrossDetector detector_;
   CycleSums ring_[kRingSize] = {};
-  CycleSums* acc_ = &ring_[1];  // the slot after completed_count_'s
+  CycleSums* acc_ = nullptr;  // the slot after completed_count_'s (from start())
   volatile uint8_t completed_count_ = 0;
   uint8_t deferred_ = 0;
   uint8_t gate_events_ = 0;             // crossing events waiting for complete_crossing()
   uint16_t sample_ticks_ = 0;
-  int16_t window_min_late_ = kNoLateness;
-  int16_t reference_late_ = kNoLateness;
+  int16_t window_min_late_ = 0;  // kNoLateness from start()
+  int16_t reference_late_ = 0;
   uint8_t window_count_ = 0;
-  uint16_t voltage_offset_scaled_ = cfg::kAdcBiasScaled;
+  uint16_t voltage_offset_scaled_ = 0;  // cfg::kAdcBiasScaled from start()
   uint16_t previous_voltage_ = 0;
   uint16_t pending_current_ = 0;
   uint16_t older_current_ = 0;          // the current sample before pending_current_

@@ -10,22 +10,67 @@
 #include <stdint.h>
 #include "config.h"
 #include "frame.h"
+#include "settings.h"
 
-enum CommandKey : uint8_t { kKeyBoost, kKeyStop, kKeyAuto, kKeyLease, kCommandKeyCount };
+// Bytes from the RX ISR to loop(): a single-producer, single-consumer ring. A byte that finds it
+// full is dropped and counted; the line it belonged to then fails its CRC.
+class RxQueue {
+ public:
+  void push(uint8_t c) {  // ISR
+    const uint8_t next = uint8_t((this->head_ + 1) & kMask);
+    if (next == this->tail_) {
+      if (this->dropped_ < 0xFF) ++this->dropped_;
+      return;
+    }
+    this->bytes_[this->head_] = c;
+    this->head_ = next;
+  }
+  bool pop(uint8_t& c) {  // loop()
+    const uint8_t tail = this->tail_;
+    if (tail == this->head_) return false;
+    c = this->bytes_[tail];
+    this->tail_ = uint8_t((tail + 1) & kMask);
+    return true;
+  }
+  uint8_t dropped() const { return this->dropped_; }
+
+ private:
+  static constexpr uint8_t kSize = 32;  // 33 ms at 9600 baud: longer than any loop() pass
+  static constexpr uint8_t kMask = kSize - 1;
+  static_assert((kSize & kMask) == 0, "a power of two");
+  volatile uint8_t bytes_[kSize] = {};
+  volatile uint8_t head_ = 0;
+  volatile uint8_t tail_ = 0;
+  volatile uint8_t dropped_ = 0;
+};
+
+// Keys in this order; the settings' keys in SettingIndex order (settings.h).
+enum CommandKey : uint8_t {
+  kKeyBoost, kKeyStop, kKeyAuto, kKeyLease,
+  kKeyHeater, kKeyCh2, kKeyExport, kKeyVoltageCal, kKeyCurrentCal,
+  kCommandKeyCount
+};
+constexpr uint8_t kFirstSettingKey = kKeyHeater;
+static_assert(kCommandKeyCount - kFirstSettingKey == kSettingCount, "one key per setting");
+constexpr char kCommandKeyNames[kCommandKeyCount][4] = {"BST", "STP", "AUT", "LSE", "HTR",
+                                                       "DIM", "EXT", "VCL", "ICL"};
 
 // A three-letter key packed as 5 bits per letter ('A' = 1).
-constexpr uint16_t pack_key(char a, char b, char c) {
-  return uint16_t((uint16_t(a - '@') << 10) | (uint16_t(b - '@') << 5) | uint16_t(c - '@'));
+constexpr uint16_t pack_key(const char* name) {
+  return uint16_t((uint16_t(name[0] - '@') << 10) | (uint16_t(name[1] - '@') << 5) | uint16_t(name[2] - '@'));
 }
-// In CommandKey order.
-constexpr uint16_t kCommandKeyCodes[kCommandKeyCount] = {pack_key('B', 'S', 'T'), pack_key('S', 'T', 'P'),
-                                                         pack_key('A', 'U', 'T'), pack_key('L', 'S', 'E')};
+constexpr uint16_t kCommandKeyCodes[kCommandKeyCount] = {
+    pack_key(kCommandKeyNames[0]), pack_key(kCommandKeyNames[1]), pack_key(kCommandKeyNames[2]),
+    pack_key(kCommandKeyNames[3]), pack_key(kCommandKeyNames[4]), pack_key(kCommandKeyNames[5]),
+    pack_key(kCommandKeyNames[6]), pack_key(kCommandKeyNames[7]), pack_key(kCommandKeyNames[8])};
+static_assert(kCommandKeyCount == 9, "one code per key name");
 
 struct CommandLine {
-  uint8_t present = 0;  // bit k: key k was in the line
+  uint16_t present = 0;  // bit k: key k was in the line
   int16_t value[kCommandKeyCount] = {};
   bool has(CommandKey k) const { return (this->present >> k) & 1; }
 };
+constexpr uint16_t kSettingKeysMask = uint16_t(((1u << kSettingCount) - 1) << kFirstSettingKey);
 
 class CommandParser {
  public:
@@ -61,7 +106,7 @@ class CommandParser {
       }
     } else if (c == ';' && this->digits_ > 0) {
       this->line_.value[this->key_] = this->number_();
-      this->line_.present = uint8_t(this->line_.present | (1u << this->key_));
+      this->line_.present = uint16_t(this->line_.present | (1u << this->key_));
       this->key_letters_ = 0;
       this->key_code_ = 0;
       this->state_ = kKey;
@@ -156,8 +201,6 @@ class Ch1Lease {
       ok = lease_ok && line.value[kKeyStop] == 1;
       if (ok) this->start_(kModeStop, 0, uint8_t(lease));
     }
-    if (ok) ++this->accepted_;
-    else ++this->rejected_;
     return ok;
   }
 
@@ -180,8 +223,6 @@ class Ch1Lease {
   uint8_t boost_percent() const { return this->boost_percent_; }
   // Whole seconds left, rounded up (0 in auto).
   uint8_t remaining_seconds() const { return uint8_t(this->seconds_ + (this->units_ > 0 ? 1 : 0)); }
-  uint16_t accepted() const { return this->accepted_; }
-  uint16_t rejected() const { return this->rejected_; }
 
  private:
   // The lease counts in units of 32 ticks (16 us): a second is 62,500 of them, a 16-bit count.
@@ -199,8 +240,6 @@ class Ch1Lease {
   void to_auto_() { this->start_(kModeAuto, 0, 0); }
 
   uint16_t units_ = 0;  // with seconds_: what is left of the lease
-  uint16_t accepted_ = 0;
-  uint16_t rejected_ = 0;
   uint8_t seconds_ = 0;
   uint8_t boost_percent_ = 0;
   Ch1Mode mode_ = kModeAuto;

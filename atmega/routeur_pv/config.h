@@ -154,13 +154,39 @@ constexpr float kCh1ProbeWatts = 200.0f;
 constexpr uint16_t kCh1ProbeIntervalCycles = 500;  // 10 s at 50 Hz
 
 // ---------------------------------------------------------------- frame, serial, watchdog
-constexpr uint8_t kTxBufferSize = 208;  // a frame is ~130-165 chars; room for diagnostic keys
+// EIB REE MPC POR FID SPL VO2 FRQ VRM STA, PW1, WHI WHE WH1, MOD LSR CAC CRJ SCS, one setting,
+// $crc CR LF (frame.h, controller.h); the test builds' diagnostic keys ISR LAT OVR on top.
+constexpr uint8_t kFrameMaxLength =
+    12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 12 + 3 * 16 + 6 + 7 + 2 * 10 + 8 + 9 + 7;
+#ifdef PV_DIAGNOSTICS
+constexpr uint8_t kTxBufferSize = kFrameMaxLength + 10 + 10 + 8 + 1;
+#else
+constexpr uint8_t kTxBufferSize = kFrameMaxLength + 1;  // and the NUL
+#endif
 // Commands from the gateway on RX (command.h): the longest line taken, and the longest lease a
 // boost or a stop may ask (the gateway renews shorter ones while it wants them).
 constexpr uint8_t kCommandMaxLineChars = 48;
 constexpr uint8_t kMaxLeaseSeconds = 30;
-// EIB REE MPC POR FID SPL VO2 FRQ VRM STA, PW1, WHI WHE WH1, $crc CR LF (frame.h, controller.h)
-constexpr uint8_t kFrameMaxLength = 12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 12 + 3 * 16 + 7;
+
+// ---------------------------------------------------------------- persistent settings (EEPROM)
+// Set from the gateway (HTR, DIM, EXT, VCL, ICL: settings.h), kept in the EEPROM with a version and
+// a CRC. A blank or corrupt EEPROM gives these defaults (the ones above), and STA says so.
+// Integers as the commands carry them: W, W, W, 0.01 mV per V, 0.1 mV per A.
+constexpr int16_t kDefaultHeaterWatts = int16_t(kCh1HeaterWatts);
+constexpr int16_t kDefaultCh2Watts = int16_t(kCh2Watts);
+constexpr int16_t kDefaultExportTargetWatts = int16_t(kExportTargetWatts);
+constexpr int16_t kDefaultVoltageCal = int16_t(kVoltageMvPerVolt * 100.0f + 0.5f);
+constexpr int16_t kDefaultCurrentCal = int16_t(kCurrentMvPerAmp * 10.0f + 0.5f);
+// Accepted ranges. The heater must exceed the absorption probe (and give it a verdict: 300 W);
+// the export target stays below the smallest routable power (1 % of the heater) and is never
+// negative (that would be a deliberate import); calibrations within a factor 2 of the nominal parts.
+constexpr int16_t kMinHeaterWatts = 300, kMaxHeaterWatts = 8000;
+constexpr int16_t kMinCh2Watts = 50, kMaxCh2Watts = 8000;
+constexpr int16_t kMinExportTargetWatts = 0, kMaxExportTargetWatts = 79;
+constexpr int16_t kMinVoltageCal = 250, kMaxVoltageCal = 1000;
+constexpr int16_t kMinCurrentCal = 100, kMaxCurrentCal = 1600;
+constexpr uint8_t kSettingsEepromAddress = 0;
+constexpr uint8_t kSettingsVersion = 1;  // bump when the stored layout changes: old blocks read as blank
 // The energy counters (hundredths of a Wh) start again from 0 past 10 MWh ("10000000.00").
 constexpr uint32_t kEnergyWrapCentiWh = 1000000000UL;
 constexpr uint16_t kWatchdogResetFlagSeconds = 60;  // STA WATCHDOG_RESET shown this long after boot
@@ -215,12 +241,25 @@ static_assert(kAbsorbWindowCycles >= 5 && kAbsorbSlopeThreshold > 0.2f && kAbsor
 static_assert(kCh1ProbeWatts >= 2.0f * kMinRoutableWatts &&
               kCh1ProbeWatts * kCh1ProbeWatts / 2.0f >= kAbsorbMinSwingWatts * kAbsorbMinSwingWatts &&
               kCh1ProbeWatts < kCh1HeaterWatts, "probe: fires, and alone gives a verdict");
-static_assert(kFrameMaxLength + 32 < kTxBufferSize, "the TX buffer holds a whole frame (+ diagnostic keys)");
+static_assert(kFrameMaxLength < kTxBufferSize, "the TX buffer holds a whole frame and its NUL");
 static_assert(kEnergyWrapCentiWh <= 2147483647UL, "counters print as int32 fixed point");
 static_assert(kAdcBiasScaled == (kAdcMaxCount * kVoltageScale) / 2, "bias = mid-scale");
 static_assert(kCommandTtlHalfCycles >= 4 && uint32_t(kCommandTtlHalfCycles) * 10 < kWatchdogTimeoutMs,
               "the gate command must outlive one late loop() pass and expire well before the watchdog");
 static_assert(kCommandMaxLineChars >= 24 && kCommandMaxLineChars < 255, "a command line fits its counter");
+static_assert(kMinHeaterWatts <= kDefaultHeaterWatts && kDefaultHeaterWatts <= kMaxHeaterWatts &&
+              kMinCh2Watts <= kDefaultCh2Watts && kDefaultCh2Watts <= kMaxCh2Watts &&
+              kMinExportTargetWatts <= kDefaultExportTargetWatts &&
+              kDefaultExportTargetWatts <= kMaxExportTargetWatts &&
+              kMinVoltageCal <= kDefaultVoltageCal && kDefaultVoltageCal <= kMaxVoltageCal &&
+              kMinCurrentCal <= kDefaultCurrentCal && kDefaultCurrentCal <= kMaxCurrentCal,
+              "the defaults are valid settings");
+// Any heater rating in range keeps the probe's rules (above); the export target is also checked
+// against the heater's own smallest routable power when a setting is taken (settings.h).
+static_assert(float(kMinHeaterWatts) > kCh1ProbeWatts &&
+              kCh1ProbeWatts >= 2.0f * float(kMaxHeaterWatts) * kMinFiredFraction &&
+              float(kMaxExportTargetWatts) < float(kMaxHeaterWatts) * kMinFiredFraction &&
+              kMinExportTargetWatts >= 0, "setting ranges keep the probe and the export-target rules");
 static_assert(kMaxLeaseSeconds >= 2 && uint64_t(kMaxLeaseSeconds + 1) * kTicksPerSecond < 0xFFFFFFFFULL,
               "a lease counts down in 32-bit ticks");
 

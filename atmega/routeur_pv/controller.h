@@ -9,6 +9,7 @@
 // counters sent in every frame.
 #pragma once
 #include <stdint.h>
+#include "command.h"
 #include "config.h"
 #include "cycle_sums.h"
 #include "energy_counter.h"
@@ -16,6 +17,7 @@
 #include "phase_curve.h"
 #include "power_meter.h"
 #include "regulator.h"
+#include "settings.h"
 
 enum StatusBits : uint8_t {
   kStatusNoMains = 1,
@@ -23,6 +25,7 @@ enum StatusBits : uint8_t {
   kStatusAdcClipped = 4,
   kStatusCh1Saturated = 8,
   kStatusWatchdogReset = 16,
+  kStatusSettingsDefault = 32,  // the EEPROM held no valid settings: config.h's are in force
 };
 
 struct GateCommand {
@@ -43,19 +46,48 @@ void add_diagnostics(FrameBuilder& frame);
 
 class RouterController {
  public:
-  // constexpr: the sketch's static controller is then constant-initialized (its values stored as
-  // data), not built by start-up code storing each float (~480 B of flash).
-  constexpr explicit RouterController(const RegulatorParams& params = RegulatorParams(),
-                                      const Ch2Params& ch2 = Ch2Params())
-      : ch1_(params), ch2_(ch2) {}
+  // All zeros until begin(): the sketch's static controller is then zero-initialized (.bss), with
+  // neither start-up code nor an initial image in flash. begin() comes first.
+  constexpr RouterController() : ch1_(RegulatorParams()), ch2_(Ch2Params()) {}
 
   void set_watchdog_reset(bool was_watchdog_reset) { watchdog_reset_ = was_watchdog_reset; }
-  // The UART still sends the last frame from frame_'s buffer: the next one waits (an early frame
+  // At start-up: the settings read from the EEPROM (from_eeprom), or the defaults.
+  void begin(const Settings& settings, bool from_eeprom) {
+    apply_settings(settings);
+    settings_default_ = !from_eeprom;
+    voltage_offset_scaled_ = cfg::kAdcBiasScaled;
+    half_period_ticks_ = uint16_t(cfg::kTicksPerSecond / cfg::kCyclesPerFrame50Hz / 2);
+    cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;
+  }
+  // The UART still sends the last frame from its buffer: the next one waits (an early frame
   // may come before a long frame is out at 60 Hz).
   void set_tx_busy(bool busy) { tx_busy_ = busy; }
+  // A byte from the gateway (RX): a complete command applies from the next cycle; new settings
+  // once stored (poll_settings()).
+  void on_rx_byte(uint8_t c) {
+    if (!commands_.feed(c)) return;  // a refused line counts in the parser
+    const CommandLine& line = commands_.line();
+    const bool ok = (line.present & kSettingKeysMask) ? start_settings_write(line) : lease_.apply(line);
+    if (ok && !(line.present & kSettingKeysMask)) ++accepted_;
+    if (!ok) ++refused_;
+  }
 
-  GateCommand on_cycle(const CycleSums& sums) {
-    const CycleMeasurement m = measure_cycle(sums);
+  // Every loop() pass: the settings write under way, one EEPROM byte at a time.
+  template <class Eeprom>
+  void poll_settings() {
+    const SettingsWrite result = writer_.poll<Eeprom>();
+    if (result == kWriteStored) {
+      apply_settings(writer_.block().settings);
+      settings_default_ = false;
+      ++accepted_;
+    } else if (result == kWriteFailed) {
+      ++refused_;
+    }
+  }
+
+  // Builds a frame in `frame` when one is due (frame_ready()): the sketch's own static buffer.
+  GateCommand on_cycle(const CycleSums& sums, FrameBuilder& frame) {
+    const CycleMeasurement m = measure_cycle(sums, calibration_);
     if (sums.pairs >= kMinPairsForOffset) voltage_offset_scaled_ = m.voltage_offset_scaled;
 
     uint8_t status = 0;
@@ -72,7 +104,10 @@ class RouterController {
     if (status == 0) absorption_.add(ch1_applied_watts, m.import_watts);
     else absorption_.skip();
 
-    if (status & (kStatusNoMains | kStatusNoZeroCross)) ch1_.reset();
+    lease_.on_cycle(sums.period_ticks);
+    const Ch1Mode mode = lease_.mode();
+    // A boost or a stop overrides the regulator, which starts again from 0 when the lease ends.
+    if ((status & (kStatusNoMains | kStatusNoZeroCross)) || mode != kModeAuto) ch1_.reset();
     // Clipped, or the gate could not fire (the crossing tracker settling after a (re)lock): the
     // cycle says nothing of the demand, and integrating it would wind the demand up (an import
     // burst when firing starts).
@@ -80,15 +115,20 @@ class RouterController {
     else ch1_.update(-m.import_watts);
 
     if (probe_cycles_ < cfg::kCh1ProbeIntervalCycles) ++probe_cycles_;
-    if (status == 0 && !absorption_.absorbing() && ch2_.value() > 0 && m.import_watts <= 0.0f &&
+    if (mode == kModeAuto && status == 0 && !absorption_.absorbing() && ch2_.value() > 0 && m.import_watts <= 0.0f &&
         ch1_.demand_watts() < cfg::kCh1ProbeWatts && probe_cycles_ >= cfg::kCh1ProbeIntervalCycles) {
       ch1_.probe(cfg::kCh1ProbeWatts);  // a closed thermostat would now show in the import
       probe_cycles_ = 0;
     }
 
     GateCommand command = {false, half_period_ticks_};
-    if (ch1_.firing() && period_ok && status == 0) {
-      const float fraction = ch1_.fired_fraction();
+    // Boost: the asked share of the heater's rating, surplus or not; never without mains or crossing.
+    const float fraction = mode == kModeBoost ? float(lease_.boost_percent()) * 0.01f
+                           : ch1_.firing()   ? ch1_.fired_fraction()
+                                             : 0.0f;
+    ch1_fraction_ = 0.0f;
+    if (fraction > 0.0f && period_ok && status == 0) {
+      ch1_fraction_ = fraction;
       const uint16_t fraction_q16 = uint16_t(fraction >= 1.0f ? phase::kFullFraction
                                                                : fraction * float(phase::kFullFraction) + 0.5f);
       command.fire = true;
@@ -97,7 +137,7 @@ class RouterController {
     }
 
     commanded_watts_[0] = commanded_watts_[1];
-    commanded_watts_[1] = command.fire ? ch1_.fired_fraction() * ch1_.params().heater_watts : 0.0f;
+    commanded_watts_[1] = ch1_fraction_ * ch1_.params().heater_watts;
 
     // No edge recorded: the gate did not fire this cycle, whatever was commanded.
     if (m.ch1_measured) ch1_full_watts_ = m.ch1_full_watts;
@@ -109,22 +149,30 @@ class RouterController {
     if (status == 0) {
       // Channel 1 "full" as this cycle measured it: the power applied over it, not the demand
       // computed after it (while channel 1 ramps up, the export still shows the ramp).
-      const bool ch1_full = ch1_.is_full_power(ch1_applied_watts) || !absorption_.absorbing();
+      // Boosted or stopped, channel 1 takes nothing more: what the house exports is channel 2's.
+      const bool ch1_full = mode != kModeAuto || ch1_.is_full_power(ch1_applied_watts) || !absorption_.absorbing();
       ch2_.add_cycle(-m.import_watts, ch1_.demand_watts(), ch1_applied_watts, ch1_full, absorption_.absorbing());
     } else {
       ch2_.skip_cycle();
     }
     if (!tx_busy_ &&
         (averages_.cycles >= cycles_per_frame_ || (ch2_.urgent() && averages_.cycles >= cfg::kMinFrameGapCycles)))
-      finish_frame();
+      finish_frame(frame);
     return command;
   }
 
   uint16_t voltage_offset_scaled() const { return voltage_offset_scaled_; }
   bool frame_ready() const { return frame_ready_; }
   void frame_taken() { frame_ready_ = false; }
-  const FrameBuilder& frame() const { return frame_; }
   const Ch1Regulator& ch1() const { return ch1_; }
+  // The share of channel 1's rating commanded after the last cycle (0 when it does not fire).
+  float ch1_fraction() const { return ch1_fraction_; }
+  const Ch1Lease& lease() const { return lease_; }
+  const Settings& settings() const { return settings_; }
+  bool settings_default() const { return settings_default_; }
+  uint16_t commands_accepted() const { return accepted_; }
+  uint16_t commands_refused() const { return uint16_t(commands_.rejected() + refused_); }
+  const CommandParser& commands() const { return commands_; }
   const AbsorptionDetector& absorption() const { return absorption_; }
   uint8_t vo2() const { return ch2_.value(); }
   const EnergyCounter& import_energy() const { return import_energy_; }
@@ -146,6 +194,30 @@ class RouterController {
     float export_watts_whole, vrms_whole;
   };
 
+  void apply_settings(const Settings& s) {
+    settings_ = s;
+    settings_crc_ = settings_block(s).crc;
+    const float heater_watts = float(s.value[kSettingHeater]);
+    const float export_target_watts = float(s.value[kSettingExport]);
+    ch1_.set_ratings(heater_watts, export_target_watts);
+    ch2_.set_ratings(float(s.value[kSettingCh2]), heater_watts, export_target_watts);
+    ch1_full_watts_ = heater_watts;  // until the gate edges measure it
+    calibration_.volts_per_count = (cfg::kMvPerCount * 100.0f) / float(s.value[kSettingVoltageCal]);
+    calibration_.amps_per_count = (cfg::kMvPerCount * 10.0f) / float(s.value[kSettingCurrentCal]);
+  }
+
+  // New settings from an accepted line: the ones in force with the line's values, if valid as a
+  // whole and no other write is under way. A settings line carries nothing else.
+  bool start_settings_write(const CommandLine& line) {
+    if ((line.present & ~kSettingKeysMask) || writer_.busy()) return false;
+    Settings next = settings_;
+    for (uint8_t k = 0; k < kSettingCount; ++k)
+      if (line.has(CommandKey(kFirstSettingKey + k))) next.value[k] = line.value[kFirstSettingKey + k];
+    if (!settings_valid(next)) return false;
+    writer_.start(next);
+    return true;
+  }
+
   // Every pair belongs to one cycle (or fixed window): pairs x 104 us add up to the elapsed time.
   void count_energy(const CycleSums& sums, const CycleMeasurement& m, float ch1_delivered_watts) {
     const float seconds = float(sums.pairs) * (float(cfg::kTicksPerPair) / float(cfg::kTicksPerSecond));
@@ -164,7 +236,7 @@ class RouterController {
     a.not_absorbing_all = (first || a.not_absorbing_all) && !absorption_.absorbing() && status == 0;
     a.bucket_joules += ch1_.bucket_joules();
     a.export_watts += -m.import_watts;
-    a.routed_percent += ch1_.fired_fraction() * 100.0f;
+    a.routed_percent += (lease_.mode() == kModeAuto ? ch1_.fired_fraction() : ch1_fraction_) * 100.0f;
     a.ch1_watts += ch1_delivered_watts;
     a.delay_us += float(command.delay_ticks) / float(cfg::kTicksPerSecond / 1000000UL);
     a.vrms += m.vrms;
@@ -182,7 +254,7 @@ class RouterController {
     if (++uptime_cycles_ == 0) uptime_cycles_ = 0xFFFF;
   }
 
-  void finish_frame() {
+  void finish_frame(FrameBuilder& frame) {
     FrameAverages& a = averages_;
     const float n = float(a.cycles);
     const float whole = float(a.frequency_cycles);
@@ -193,47 +265,71 @@ class RouterController {
     // Channel 1 at full power or drawing nothing (thermostat open) all along.
     if (a.saturated_all || a.not_absorbing_all) status |= kStatusCh1Saturated;
     // Uptime in cycles, not frames: frames may come early.
+    if (settings_default_) status |= kStatusSettingsDefault;
     if (watchdog_reset_ && uptime_cycles_ < uint16_t(cfg::kWatchdogResetFlagSeconds * cycles_per_frame_))
       status |= kStatusWatchdogReset;
 
-    frame_.begin();
-    frame_.add_fixed("EIB", to_fixed(a.bucket_joules / n, 2), 2);
-    frame_.add_fixed("REE", to_fixed(export_avg, 2), 2);
-    frame_.add_fixed("MPC", to_fixed(cfg::kMinRoutableWatts, 2), 2);
-    frame_.add_fixed("POR", to_fixed(a.routed_percent / n, 2), 2);
-    frame_.add_integer("FID", to_fixed(a.delay_us / n, 0));
-    frame_.add_integer("SPL", last_pairs_);
-    frame_.add_integer("VO2", ch2_.value());
-    frame_.add_fixed("FRQ", a.frequency_cycles ? to_fixed(a.frequency_hz / float(a.frequency_cycles), 2) : 0, 2);
-    frame_.add_fixed("VRM", to_fixed(vrms_avg, 1), 1);
-    frame_.add_integer("STA", status);
+    frame.begin();
+    frame.add_fixed("EIB", to_fixed(a.bucket_joules / n, 2), 2);
+    frame.add_fixed("REE", to_fixed(export_avg, 2), 2);
+    frame.add_fixed("MPC", to_fixed(ch1_.params().min_routable_watts, 2), 2);
+    frame.add_fixed("POR", to_fixed(a.routed_percent / n, 2), 2);
+    frame.add_integer("FID", to_fixed(a.delay_us / n, 0));
+    frame.add_integer("SPL", last_pairs_);
+    frame.add_integer("VO2", ch2_.value());
+    frame.add_fixed("FRQ", a.frequency_cycles ? to_fixed(a.frequency_hz / float(a.frequency_cycles), 2) : 0, 2);
+    frame.add_fixed("VRM", to_fixed(vrms_avg, 1), 1);
+    frame.add_integer("STA", status);
     const float ch1_watts = a.ch1_watts / n;
-    frame_.add_fixed("PW1", to_fixed(ch1_watts > 0.0f ? ch1_watts : 0.0f, 1), 1);
-    frame_.add_fixed("WHI", int32_t(import_energy_.centi_wh()), 2);
-    frame_.add_fixed("WHE", int32_t(export_energy_.centi_wh()), 2);
-    frame_.add_fixed("WH1", int32_t(ch1_energy_.centi_wh()), 2);
+    frame.add_fixed("PW1", to_fixed(ch1_watts > 0.0f ? ch1_watts : 0.0f, 1), 1);
+    frame.add_fixed("WHI", int32_t(import_energy_.centi_wh()), 2);
+    frame.add_fixed("WHE", int32_t(export_energy_.centi_wh()), 2);
+    frame.add_fixed("WH1", int32_t(ch1_energy_.centi_wh()), 2);
+    // The gateway's commands (command.h): what is in force, for how long, how many were taken and
+    // refused, the settings' checksum and one setting per frame, in turn. Only once a command line
+    // came in on RX: without the return line, frames are as before.
+    const uint16_t refused = commands_refused();
+    if (accepted_ != 0 || refused != 0) {
+      frame.add_integer("MOD", lease_.mode());
+      frame.add_integer("LSR", lease_.remaining_seconds());
+      frame.add_integer("CAC", accepted_);
+      frame.add_integer("CRJ", refused);
+      frame.add_integer("SCS", settings_crc_);
+      frame.add_integer(kCommandKeyNames[kFirstSettingKey + report_setting_], settings_.value[report_setting_]);
+      if (++report_setting_ == kSettingCount) report_setting_ = 0;
+    }
 #ifdef PV_DIAGNOSTICS
-    add_diagnostics(frame_);  // defined by the sketch: extra keys, ignored by the gateway
+    add_diagnostics(frame);  // defined by the sketch: extra keys, ignored by the gateway
 #endif
-    frame_.finish();
+    frame.finish();
     frame_ready_ = true;
     averages_ = FrameAverages();
   }
 
   Ch1Regulator ch1_;
   Ch2Ratio ch2_;
+  CommandParser commands_;
+  Ch1Lease lease_;
+  Settings settings_ = Settings();
+  SettingsWriter writer_;
+  Calibration calibration_ = Calibration();
+  uint16_t accepted_ = 0;  // command lines (settings: once stored)
+  uint16_t refused_ = 0;   // well-formed lines that meant nothing valid, failed writes
+  uint8_t settings_crc_ = 0;  // from begin()
+  uint8_t report_setting_ = 0;  // the setting the next frame carries
+  bool settings_default_ = false;
+  float ch1_fraction_ = 0.0f;
   AbsorptionDetector absorption_;
   float commanded_watts_[2] = {0.0f, 0.0f};  // channel-1 power commanded after cycles k-2, k-1
-  float ch1_full_watts_ = cfg::kCh1HeaterWatts;  // as last measured at the gate edges
+  float ch1_full_watts_ = 0.0f;  // as last measured at the gate edges
   EnergyCounter import_energy_, export_energy_, ch1_energy_;
   uint16_t probe_cycles_ = 0;                // cycles since the last absorption probe
-  FrameBuilder frame_;
   FrameAverages averages_ = FrameAverages();
-  uint16_t voltage_offset_scaled_ = cfg::kAdcBiasScaled;
-  uint16_t half_period_ticks_ = uint16_t(cfg::kTicksPerSecond / cfg::kCyclesPerFrame50Hz / 2);
+  uint16_t voltage_offset_scaled_ = 0;
+  uint16_t half_period_ticks_ = 0;
   uint16_t last_pairs_ = 0;
   uint16_t uptime_cycles_ = 0;  // saturates
-  uint8_t cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;
+  uint8_t cycles_per_frame_ = 0;
   bool frame_ready_ = false;
   bool watchdog_reset_ = false;
   bool tx_busy_ = false;

@@ -40,5 +40,5 @@ class GatePlanner {
   uint16_t last_crossing_ = 0;
   uint8_t half_cycle_ = 0;
   uint8_t armed_half_cycle_ = 0;
-  uint8_t fired_half_cycle_ = 0xFF;
+  uint8_t fired_half_cycle_ = 0;  // none: on_crossing() counts half-cycles from 1
 };

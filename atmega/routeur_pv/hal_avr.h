@@ -81,7 +81,10 @@ inline void start_uart() {
   // then, because any UCSR0A write also clears UDRE0 in simavr 1.6 and polled TX would never start.
   if (UCSR0A & _BV(U2X0)) UCSR0A &= uint8_t(~_BV(U2X0));
   UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);  // 8N1
-  UCSR0B = _BV(TXEN0);                 // TX only, polled from loop(): no ISR, no blocking
+  // TX polled from loop() (no ISR, no blocking); RX (the gateway's optional command line) by a
+  // tiny ISR into a ring. The pull-up keeps an unconnected D0 quiet.
+  PORTD |= _BV(PD0);
+  UCSR0B = _BV(TXEN0) | _BV(RXEN0) | _BV(RXCIE0);
 }
 
 // Timer1 free running at 0.5 us; the ADC free running V, I, V, I... at 52 us per conversion,
@@ -109,6 +112,26 @@ inline void start_sampling() {
   ADCSRA |= _BV(ADIE);
   sei();
 }
+
+// The settings' EEPROM (settings.h), by its registers: a write starts and returns at once (3.4 ms
+// on silicon), nothing waits.
+struct Eeprom {
+  static bool ready() { return !(EECR & _BV(EEPE)); }
+  static uint8_t read(uint8_t address) {
+    EEAR = address;
+    EECR |= _BV(EERE);
+    return EEDR;
+  }
+  static void write(uint8_t address, uint8_t value) {
+    EEAR = address;
+    EEDR = value;
+    const uint8_t sreg = SREG;
+    cli();  // EEPE within 4 cycles of EEMPE
+    EECR |= _BV(EEMPE);
+    EECR |= _BV(EEPE);
+    SREG = sreg;
+  }
+};
 
 inline void start_watchdog() { wdt_enable(WDTO_2S); }
 static_assert(cfg::kWatchdogTimeoutMs == 2000, "WDTO_2S");
@@ -185,6 +208,9 @@ ISR(ADC_vect, ISR_NOBLOCK) {
     sei();
   }
 }
+
+// Short: it may delay a gate edge by its own length (a few us).
+ISR(USART_RX_vect) { g_isr.rx.push(UDR0); }
 
 ISR(TIMER1_COMPA_vect) {
   PORTD |= hal::kGateMask;  // first: the edge time is what the delay promised

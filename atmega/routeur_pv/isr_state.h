@@ -1,6 +1,7 @@
 // The one place for state shared between the ISRs and loop(), and the ISR-side decisions.
 // ADC ISR (preemptible: ISR_NOBLOCK) -> AdcPipeline, then handle_adc_events() on events only.
 // Timer1 COMPA ISR: gate HIGH; COMPB ISR: gate LOW, then handle_pulse_end().
+// USART RX ISR: each received byte into rx (the gateway's commands, read by loop()).
 // loop() writes the gate command and the voltage offset (with interrupts off around the write)
 // and reads completed cycles from the pipeline's ring.
 // The Hal template parameter supplies arm(gate_at, delay), cancel() and a Critical guard type,
@@ -8,6 +9,7 @@
 #pragma once
 #include <stdint.h>
 #include "acquisition.h"
+#include "command.h"
 #include "config.h"
 #include "gate_planner.h"
 
@@ -17,6 +19,7 @@
 struct IsrState {
   AdcPipeline pipeline;
   GatePlanner planner;
+  RxQueue rx;  // USART RX ISR -> loop(): the gateway's commands
   volatile uint16_t delay_command_ticks = 0;  // loop -> ISR: firing delay for the next half-cycles
   volatile bool fire_command = false;         // loop -> ISR: fire at all
   volatile uint8_t clip_inhibit_cycles = 0;   // cycle ends left before firing is allowed again

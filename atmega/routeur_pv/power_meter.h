@@ -19,13 +19,20 @@ struct CycleMeasurement {
   float ch1_full_watts;
 };
 
+// The sensors' scale: the config.h defaults, or the settings' VCL and ICL (controller.h).
+struct Calibration {
+  float volts_per_count;
+  float amps_per_count;
+};
+constexpr Calibration kDefaultCalibration = {cfg::kVoltsPerCount, cfg::kAmpsPerCount};
+
 // Least-squares conductance through the origin over the cycle's edges (step = G v), in counts of
 // current per count of voltage, times Vrms^2: the heater's power at full conduction. One edge has
 // ~1.2 counts of noise on a step of ~14 counts at the earliest firing: an unbiased estimate,
 // averaged by the frame and the energy counter. A channel-2 dimmer's own edge falling within two
 // pairs (~0.2 ms) before channel 1's would be counted with it (docs/interfaces.md).
 // Returns false (out untouched) when no edge of the cycle can tell.
-inline bool measure_ch1_full_watts(const CycleSums& s, float mean_v, float vrms, float& out) {
+inline bool measure_ch1_full_watts(const CycleSums& s, const Calibration& cal, float mean_v, float vrms, float& out) {
   float num = 0.0f, den = 0.0f;
   for (uint8_t k = 0; k < s.edge_count && k < kMaxCycleEdges; ++k) {
     const EdgeSample& e = s.edges[k];
@@ -37,11 +44,11 @@ inline bool measure_ch1_full_watts(const CycleSums& s, float mean_v, float vrms,
   if (den <= 0.0f) return false;
   // Not clamped at 0: with the thermostat open the estimate is noise around 0, and clamping each
   // cycle would add that noise's positive half to the energy.
-  out = num / den * (cfg::kAmpsPerCount / cfg::kVoltsPerCount) * vrms * vrms;
+  out = num / den * (cal.amps_per_count / cal.volts_per_count) * vrms * vrms;
   return true;
 }
 
-inline CycleMeasurement measure_cycle(const CycleSums& s) {
+inline CycleMeasurement measure_cycle(const CycleSums& s, const Calibration& cal = kDefaultCalibration) {
   CycleMeasurement m = {0.0f, 0.0f, cfg::kAdcBiasScaled, false, 0.0f};
   if (s.pairs == 0) return m;
   const float n = float(s.pairs);
@@ -60,12 +67,12 @@ inline CycleMeasurement measure_cycle(const CycleSums& s) {
   const float mean_i = sum_i / n;
   // (V(k-1)+V(k+1)) is twice the voltage at the current sample: halve the covariance.
   const float covariance_vi = (sum_vmid_i / n - mean_vmid * mean_i) * 0.5f;
-  m.import_watts = covariance_vi * cfg::kWattsPerCount2;
+  m.import_watts = covariance_vi * (cal.volts_per_count * cal.amps_per_count);
   const float mean_v = float(s.sum_v) / n;
   const float variance_v = float(s.sum_vv) / n - mean_v * mean_v;
-  m.vrms = variance_v > 0.0f ? sqrtf(variance_v) * cfg::kVoltsPerCount : 0.0f;
+  m.vrms = variance_v > 0.0f ? sqrtf(variance_v) * cal.volts_per_count : 0.0f;
   m.voltage_offset_scaled = uint16_t((s.sum_v * uint32_t(cfg::kVoltageScale) + s.pairs / 2) / s.pairs);
-  m.ch1_measured = measure_ch1_full_watts(s, mean_v, m.vrms, m.ch1_full_watts);
+  m.ch1_measured = measure_ch1_full_watts(s, cal, mean_v, m.vrms, m.ch1_full_watts);
   return m;
 }
 

@@ -39,18 +39,18 @@
 #include <stdint.h>
 #include "config.h"
 
+// The ratings the persistent settings may change (settings.h); the rest is config.h's.
 struct RegulatorParams {
-  float heater_watts = cfg::kCh1HeaterWatts;
-  float gain = cfg::kRegulatorGain;
-  float export_target_watts = cfg::kExportTargetWatts;
-  float min_routable_watts = cfg::kMinRoutableWatts;
-  float bucket_capacity_joules = cfg::kBucketCapacityJoules;
-  float saturated_fraction = cfg::kSaturatedFraction;
+  float heater_watts;
+  float export_target_watts;
+  float min_routable_watts;
 };
+constexpr RegulatorParams kDefaultRegulatorParams = {cfg::kCh1HeaterWatts, cfg::kExportTargetWatts,
+                                                     cfg::kMinRoutableWatts};
 
 class Ch1Regulator {
  public:
-  constexpr explicit Ch1Regulator(const RegulatorParams& params = RegulatorParams()) : p_(params) {}
+  constexpr explicit Ch1Regulator(const RegulatorParams& params = kDefaultRegulatorParams) : p_(params) {}
 
   // One valid mains cycle measured: export_watts > 0 is surplus.
   void update(float export_watts) {
@@ -58,7 +58,7 @@ class Ch1Regulator {
       demand_watts_ = 0.0f;  // cancellation: the surplus could not pay for the smallest firing
       return;
     }
-    demand_watts_ += p_.gain * (export_watts - p_.export_target_watts);
+    demand_watts_ += cfg::kRegulatorGain * (export_watts - p_.export_target_watts);
     if (demand_watts_ < 0.0f) demand_watts_ = 0.0f;
     if (demand_watts_ > p_.heater_watts) demand_watts_ = p_.heater_watts;
     firing_ = demand_watts_ >= p_.min_routable_watts;
@@ -76,11 +76,17 @@ class Ch1Regulator {
   bool firing() const { return firing_; }
   float demand_watts() const { return demand_watts_; }
   float fired_fraction() const { return firing_ ? demand_watts_ / p_.heater_watts : 0.0f; }
-  float bucket_joules() const { return demand_watts_ / p_.heater_watts * p_.bucket_capacity_joules; }
+  float bucket_joules() const { return demand_watts_ / p_.heater_watts * cfg::kBucketCapacityJoules; }
   bool saturated() const { return is_full_power(demand_watts_); }
   // `watts` of channel 1 count as full power (saturated_fraction of the heater or more).
-  bool is_full_power(float watts) const { return watts >= p_.saturated_fraction * p_.heater_watts; }
+  bool is_full_power(float watts) const { return watts >= cfg::kSaturatedFraction * p_.heater_watts; }
   const RegulatorParams& params() const { return p_; }
+  // The persistent settings (settings.h) changed: the smallest routable power follows the heater.
+  void set_ratings(float heater_watts, float export_target_watts) {
+    p_.heater_watts = heater_watts;
+    p_.export_target_watts = export_target_watts;
+    p_.min_routable_watts = heater_watts * cfg::kMinFiredFraction;
+  }
 
  private:
   RegulatorParams p_;
@@ -88,28 +94,17 @@ class Ch1Regulator {
   bool firing_ = false;
 };
 
-struct AbsorptionParams {
-  uint8_t window_cycles = cfg::kAbsorbWindowCycles;
-  float min_swing_watts = cfg::kAbsorbMinSwingWatts;
-  float slope_threshold = cfg::kAbsorbSlopeThreshold;
-  float significance_z = cfg::kAbsorbSignificanceZ;
-  float max_slope = cfg::kAbsorbMaxSlope;
-  float noise_watts = cfg::kAbsorbNoiseWatts;
-};
-
 class AbsorptionDetector {
  public:
-  constexpr explicit AbsorptionDetector(const AbsorptionParams& params = AbsorptionParams()) : p_(params) {}
-
   // One valid cycle: applied_watts = channel-1 power commanded over that cycle (0 when not fired),
   // import_watts = measured grid import of that cycle.
   void add(float applied_watts, float import_watts) {
     if (have_previous_) {
       const float dd = applied_watts - previous_applied_;
-      const float explained = p_.max_slope * dd;
+      const float explained = cfg::kAbsorbMaxSlope * dd;
       float dp = import_watts - previous_import_;
-      const float low = (explained < 0.0f ? explained : 0.0f) - p_.noise_watts;
-      const float high = (explained > 0.0f ? explained : 0.0f) + p_.noise_watts;
+      const float low = (explained < 0.0f ? explained : 0.0f) - cfg::kAbsorbNoiseWatts;
+      const float high = (explained > 0.0f ? explained : 0.0f) + cfg::kAbsorbNoiseWatts;
       if (dp < low) dp = low;
       if (dp > high) dp = high;
       sum_dd2_ += dd * dd;
@@ -120,27 +115,27 @@ class AbsorptionDetector {
     previous_applied_ = applied_watts;
     previous_import_ = import_watts;
     have_previous_ = true;
-    if (++cycles_ >= p_.window_cycles) conclude();
+    if (++cycles_ >= cfg::kAbsorbWindowCycles) conclude();
   }
   // Unusable cycle (clipped, no mains): no difference is taken across it.
   void skip() { have_previous_ = false; }
 
   // Verdict: true (the default, before any evidence) = channel 1 draws what it is fired.
-  bool absorbing() const { return absorbing_; }
+  bool absorbing() const { return !not_absorbing_; }
   float last_slope() const { return slope_; }
   uint16_t verdicts() const { return verdicts_; }
 
  private:
   void conclude() {
-    if (sum_dd2_ >= p_.min_swing_watts * p_.min_swing_watts && differences_ >= 2) {
+    if (sum_dd2_ >= cfg::kAbsorbMinSwingWatts * cfg::kAbsorbMinSwingWatts && differences_ >= 2) {
       const float slope = sum_dd_dp_ / sum_dd2_;
       float residual = sum_dp2_ - slope * sum_dd_dp_;  // sum of squared residuals
       if (residual < 0.0f) residual = 0.0f;
       const float variance = residual / float(differences_ - 1);
-      const float margin = slope - p_.slope_threshold;
-      if (margin * margin * sum_dd2_ >= p_.significance_z * p_.significance_z * variance) {
+      const float margin = slope - cfg::kAbsorbSlopeThreshold;
+      if (margin * margin * sum_dd2_ >= cfg::kAbsorbSignificanceZ * cfg::kAbsorbSignificanceZ * variance) {
         slope_ = slope;
-        absorbing_ = margin >= 0.0f;
+        not_absorbing_ = margin < 0.0f;
         if (verdicts_ < 0xFFFF) ++verdicts_;
       }
     }  // else: d did not move enough (or too noisy): the previous verdict stands
@@ -151,33 +146,26 @@ class AbsorptionDetector {
     cycles_ = 0;
   }
 
-  AbsorptionParams p_;
   float previous_applied_ = 0.0f, previous_import_ = 0.0f;
   float sum_dd2_ = 0.0f, sum_dd_dp_ = 0.0f, sum_dp2_ = 0.0f;
-  float slope_ = 1.0f;
+  float slope_ = 0.0f;  // of the last verdict
   uint16_t verdicts_ = 0;
   uint8_t cycles_ = 0, differences_ = 0;
   bool have_previous_ = false;
-  bool absorbing_ = true;
+  bool not_absorbing_ = false;  // the last verdict (absorbing until one says otherwise)
 };
 
+// The ratings the persistent settings may change (settings.h); the rest is config.h's.
 struct Ch2Params {
-  float ch2_watts = cfg::kCh2Watts;
-  float gain = cfg::kCh2Gain;
-  float heater_watts = cfg::kCh1HeaterWatts;
-  float export_target_watts = cfg::kExportTargetWatts;
-  float give_back_band_watts = cfg::kCh2GiveBackBandWatts;
-  uint8_t window_cycles = cfg::kVo2WindowCycles;
-  uint8_t urgent_step = cfg::kVo2UrgentStep;
-  uint8_t small_change_timeout_cycles = cfg::kCh2SmallChangeTimeoutCycles;
-  uint8_t large_change_timeout_cycles = cfg::kCh2LargeChangeTimeoutCycles;
-  float settle_noise_watts = cfg::kCh2SettleNoiseWatts;
-  float steady_band_watts = cfg::kVo2SteadyBandWatts;
+  float ch2_watts;
+  float heater_watts;
+  float export_target_watts;
 };
+constexpr Ch2Params kDefaultCh2Params = {cfg::kCh2Watts, cfg::kCh1HeaterWatts, cfg::kExportTargetWatts};
 
 class Ch2Ratio {
  public:
-  constexpr explicit Ch2Ratio(const Ch2Params& params = Ch2Params()) : p_(params) {}
+  constexpr explicit Ch2Ratio(const Ch2Params& params = kDefaultCh2Params) : p_(params) {}
 
   // The rule, from averages over a window (see the top of this file): the VO2 that takes the
   // measured excess, sheds an import or gives the surplus back to channel 1. ch1_full_all: channel
@@ -189,16 +177,16 @@ class Ch2Ratio {
     if (export_avg_watts < 0.0f) {
       change = export_avg_watts * percent_per_watt;  // import: remove it all at once
     } else if (ch1_full_all) {
-      change = p_.gain * export_avg_watts * percent_per_watt;
+      change = cfg::kCh2Gain * export_avg_watts * percent_per_watt;
     } else if (vo2_ > 0 && ch1_absorbing_all &&
-               fabsf(export_avg_watts - p_.export_target_watts) <= p_.give_back_band_watts) {
+               fabsf(export_avg_watts - p_.export_target_watts) <= cfg::kCh2GiveBackBandWatts) {
       const float headroom = p_.heater_watts - ch1_demand_avg_watts;
-      change = -p_.gain * (headroom > 0.0f ? headroom : 0.0f) * percent_per_watt;
+      change = -cfg::kCh2Gain * (headroom > 0.0f ? headroom : 0.0f) * percent_per_watt;
     }
     float next = float(vo2_) + change;
     if (next < 0.0f) next = 0.0f;
     if (next > float(cfg::kVo2Max)) next = float(cfg::kVo2Max);
-    return uint8_t(lroundf(next));
+    return uint8_t(next + 0.5f);  // 0..100: rounds half up, as lroundf
   }
   // Applies the rule at once (unit tests of the rule; the firmware goes through add_cycle/commit).
   uint8_t update(float export_avg_watts, float ch1_demand_avg_watts, bool ch1_full_all,
@@ -234,13 +222,13 @@ class Ch2Ratio {
     w_.full_all = w_.full_all && ch1_full;
     w_.absorbing_all = w_.absorbing_all && ch1_absorbing;
     w_.absorbing_any = w_.absorbing_any || ch1_absorbing;
-    if (w_.cycles < p_.window_cycles) return;
+    if (w_.cycles < cfg::kVo2WindowCycles) return;
     const float n = float(w_.cycles);
     const float spare = w_.spare_watts / n;
-    const bool same_verdict = absorbing_at_change_ ? w_.absorbing_all : !w_.absorbing_any;
+    const bool same_verdict = ch1_idle_at_change_ ? !w_.absorbing_any : w_.absorbing_all;
     if (waiting_ && have_previous_spare_ && same_verdict) {
       const float moved = (spare - spare_before_change_) / expected_spare_change_;
-      const float agreement = 0.25f * fabsf(expected_spare_change_) + p_.settle_noise_watts;
+      const float agreement = 0.25f * fabsf(expected_spare_change_) + cfg::kCh2SettleNoiseWatts;
       if (moved >= 0.5f && fabsf(spare - previous_spare_) <= agreement) waiting_ = false;  // it shows
       // No sign of the answer yet, or a move the other way (the surplus itself changed, maybe
       // within the window behind the change): the reference follows.
@@ -248,11 +236,11 @@ class Ch2Ratio {
     }
     // A window across a step of the surplus would propose part of it: the next one, all of it.
     const float export_avg = w_.export_watts / n;
-    const bool steady = w_.export_max - w_.export_min <= p_.steady_band_watts + 0.1f * fabsf(export_avg);
+    const bool steady = w_.export_max - w_.export_min <= cfg::kVo2SteadyBandWatts + 0.1f * fabsf(export_avg);
     if (!waiting_ && steady) {
       proposal_ = propose(export_avg, w_.demand_watts / n, w_.full_all, w_.absorbing_all);
       proposal_spare_ = spare;
-      proposal_absorbing_ = w_.absorbing_all;
+      proposal_ch1_idle_ = !w_.absorbing_all;
     }
     previous_spare_ = spare;
     have_previous_spare_ = same_verdict;
@@ -265,15 +253,15 @@ class Ch2Ratio {
   }
   // The latest proposal moves VO2 by urgent_step or more: it should go out now, not at the next
   // regular frame.
-  bool urgent() const { return step(proposal_) >= p_.urgent_step; }
+  bool urgent() const { return step(proposal_) >= cfg::kVo2UrgentStep; }
   // A frame goes out: VO2 takes the latest proposal.
   uint8_t commit() {
     if (proposal_ != vo2_) {
       expected_spare_change_ = -(float(proposal_) - float(vo2_)) * p_.ch2_watts / 100.0f;
       spare_before_change_ = proposal_spare_;
-      absorbing_at_change_ = proposal_absorbing_;
-      timeout_cycles_ = step(proposal_) >= p_.urgent_step ? p_.large_change_timeout_cycles
-                                                          : p_.small_change_timeout_cycles;
+      ch1_idle_at_change_ = proposal_ch1_idle_;
+      timeout_cycles_ = step(proposal_) >= cfg::kVo2UrgentStep ? cfg::kCh2LargeChangeTimeoutCycles
+                                                          : cfg::kCh2SmallChangeTimeoutCycles;
       cycles_waited_ = 0;
       waiting_ = true;
       have_previous_spare_ = false;
@@ -284,6 +272,12 @@ class Ch2Ratio {
   }
   uint8_t value() const { return vo2_; }
   bool waiting_for_response() const { return waiting_; }
+  // The persistent settings (settings.h) changed.
+  void set_ratings(float ch2_watts, float heater_watts, float export_target_watts) {
+    p_.ch2_watts = ch2_watts;
+    p_.heater_watts = heater_watts;
+    p_.export_target_watts = export_target_watts;
+  }
 
  private:
   struct Window {
@@ -302,8 +296,8 @@ class Ch2Ratio {
   float expected_spare_change_ = 0.0f;
   float previous_spare_ = 0.0f;
   bool have_previous_spare_ = false;  // the window before, with the verdict of the change
-  bool proposal_absorbing_ = true;    // channel-1 verdict over the window behind the proposal
-  bool absorbing_at_change_ = true;   // ... of the change sent last
+  bool proposal_ch1_idle_ = false;  // channel 1 judged not absorbing over the window behind the proposal
+  bool ch1_idle_at_change_ = false;  // ... behind the change sent last
   bool waiting_ = false;
   uint8_t cycles_waited_ = 0, timeout_cycles_ = 0;
 };

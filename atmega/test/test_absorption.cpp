@@ -146,6 +146,8 @@ namespace {
 // second after its frame, as the simulator's client does.
 struct SiteRun {
   RouterController controller;
+  FrameBuilder frame;
+  SiteRun() { controller.begin(kDefaultSettings, true); }
   House house;
   double surplus_before_ch2 = 600.0;  // PV - house
   double fraction_older = 0.0, fraction_last = 0.0;
@@ -172,12 +174,12 @@ struct SiteRun {
       const double routed = 0.5 * (routed_watts(house, fraction_older) + routed_watts(house, fraction_last));
       export_sum += surplus_before_ch2 - house.ch2_w - routed;
       ++export_cycles;
-      const GateCommand g = controller.on_cycle(sums);
+      const GateCommand g = controller.on_cycle(sums, frame);
       fraction_older = fraction_last;
       fraction_last = g.fire ? controller.ch1().fired_fraction() : 0.0;
       if (controller.frame_ready()) {
-        last_vo2 = field(controller.frame().text(), "VO2>");
-        last_sta = field(controller.frame().text(), "STA>");
+        last_vo2 = field(frame.text(), "VO2>");
+        last_sta = field(frame.text(), "STA>");
         ch2_pending = uint8_t(last_vo2);
         ch2_apply_at = cycle + 25;
         controller.frame_taken();

@@ -148,7 +148,6 @@ TEST(lease_renewal_extends_and_auto_cancels) {
   CHECK(lease.apply(parsed("AUT>1;")));
   CHECK_EQ(lease.mode(), kModeAuto);
   CHECK_EQ(lease.remaining_seconds(), 0);
-  CHECK_EQ(lease.accepted(), 3);
 }
 
 TEST(lease_without_a_measured_period_counts_the_longest_cycle) {
@@ -185,6 +184,4 @@ TEST(lease_refuses_meaningless_commands_and_keeps_what_was_in_force) {
     CHECK_EQ(lease.boost_percent(), 40);
     CHECK_EQ(lease.remaining_seconds(), 10);
   }
-  CHECK_EQ(lease.rejected(), int(sizeof refused / sizeof refused[0]));
-  CHECK_EQ(lease.accepted(), 1);
 }

@@ -5,13 +5,15 @@
 
 TEST(controller_saturated_surplus_keeps_framing_and_sends_the_vo2_step_early) {
   RouterController c;
+  c.begin(kDefaultSettings, true);
+  FrameBuilder frame;
   House h;
   h.surplus_w = 2600.0;
   int frames = 0, first_vo2_cycle = -1, longest_gap = 0, shortest_gap = 1000, last_frame = 0;
   double fraction = 0.0;
   for (int cycle = 1; cycle <= 50 * 6; ++cycle) {
     // The fraction commanded after a cycle is what the next cycle measures (one-cycle delay).
-    const GateCommand g = c.on_cycle(simulate_cycle(h, fraction));
+    const GateCommand g = c.on_cycle(simulate_cycle(h, fraction), frame);
     fraction = g.fire ? c.ch1().fired_fraction() : 0.0;
     if (c.frame_ready()) {
       ++frames;
@@ -37,17 +39,19 @@ TEST(controller_does_not_wind_up_while_the_gate_cannot_fire) {
   // After a (re)lock the crossing tracker settles for a few crossings and the ISR does not fire:
   // the surplus those cycles measure must not pile up into the demand (an import burst after).
   RouterController c;
+  c.begin(kDefaultSettings, true);
+  FrameBuilder frame;
   House h;
   h.surplus_w = 800.0;
   for (int cycle = 0; cycle < 10; ++cycle) {
     CycleSums sums = simulate_cycle(h, 0.0);
     sums.flags |= kCycleTrackerSettling;
-    CHECK(!c.on_cycle(sums).fire);
+    CHECK(!c.on_cycle(sums, frame).fire);
   }
   CHECK_EQ(c.ch1().demand_watts(), 0.0f);
   double fraction = 0.0, highest = 0.0;
   for (int cycle = 0; cycle < 50; ++cycle) {
-    const GateCommand g = c.on_cycle(simulate_cycle(h, fraction));
+    const GateCommand g = c.on_cycle(simulate_cycle(h, fraction), frame);
     fraction = g.fire ? c.ch1().fired_fraction() : 0.0;
     highest = c.ch1().demand_watts() > highest ? c.ch1().demand_watts() : highest;
   }

@@ -34,16 +34,18 @@ TEST(energy_counter_wraps_to_zero_past_its_limit) {
 
 TEST(frames_carry_the_energy_counters_and_wait_for_the_uart) {
   RouterController c;
+  c.begin(kDefaultSettings, true);
+  FrameBuilder frame;
   House h;
   h.surplus_w = -500.0;  // importing: no firing, the import counter grows
   int frames = 0;
   for (int cycle = 1; cycle <= 150; ++cycle) {
     c.set_tx_busy(cycle > 100 && cycle <= 130);  // the UART still sends: no new frame
-    c.on_cycle(simulate_cycle(h, 0.0));
+    c.on_cycle(simulate_cycle(h, 0.0), frame);
     if (c.frame_ready()) {
       ++frames;
-      CHECK(strstr(c.frame().text(), ";WHI>") != nullptr && strstr(c.frame().text(), ";WHE>") != nullptr &&
-            strstr(c.frame().text(), ";WH1>") != nullptr && strstr(c.frame().text(), ";PW1>0.0;") != nullptr);
+      CHECK(strstr(frame.text(), ";WHI>") != nullptr && strstr(frame.text(), ";WHE>") != nullptr &&
+            strstr(frame.text(), ";WH1>") != nullptr && strstr(frame.text(), ";PW1>0.0;") != nullptr);
       c.frame_taken();
     }
   }

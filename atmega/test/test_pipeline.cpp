@@ -24,6 +24,7 @@ uint16_t FakeGate::last_at = 0, FakeGate::last_delay = 0;
 struct Bench {
   IsrState isr;
   RouterController controller;
+  FrameBuilder frame;
   MainsModel mains;
   uint8_t processed = 0;
   bool loop_running = true;  // false: loop() hangs, its command is no longer renewed
@@ -43,11 +44,11 @@ struct Bench {
       if (events) handle_adc_events<FakeGate>(isr, events);
       while (processed != isr.pipeline.completed_count()) {
         ++processed;
-        const GateCommand g = controller.on_cycle(isr.pipeline.completed(processed));
+        const GateCommand g = controller.on_cycle(isr.pipeline.completed(processed), frame);
         if (loop_running) set_gate_command(isr, g.fire, g.delay_ticks);
         isr.pipeline.set_voltage_offset_scaled(controller.voltage_offset_scaled());
         if (controller.frame_ready()) {
-          if (frames++ == 0) strncpy(first_frame, controller.frame().text(), sizeof first_frame - 1);
+          if (frames++ == 0) strncpy(first_frame, frame.text(), sizeof first_frame - 1);
           controller.frame_taken();
         }
       }
@@ -59,6 +60,7 @@ struct Bench {
     run(seconds, [this](double at) { return mains.amps(at); });
   }
   explicit Bench(double hz = 50.0) {
+    controller.begin(kDefaultSettings, true);
     mains.hz = hz;
     mains.phase_s = 0.0047;
     isr.pipeline.start(ticks_at(0.0), true);

@@ -23,10 +23,20 @@ def test_hex_file_for_flashing_is_built(atmega_elf):
     assert hex_file.read_text().startswith(":")
 
 
-def test_no_start_up_code_builds_the_static_objects(atmega_elf):
-    """The controller and the ISR state are constant-initialized (constexpr constructors): their
-    values are data in flash, not start-up code storing each one (that code cost ~480 B)."""
-    symbols = subprocess.run(["avr-nm", "-C", str(atmega_elf)], capture_output=True, text=True,
+def test_static_objects_cost_neither_start_up_code_nor_a_flash_image(atmega_elf):
+    """The controller, the ISR state and the frame buffer start as all zeros (.bss): neither start-up
+    code storing each value (that cost ~480 B) nor an initial image in flash (a non-zero default
+    anywhere in an object puts the whole object, zeros and all, in .data: that cost ~800 B). Their
+    non-zero state is set by RouterController::begin() and AdcPipeline::start()."""
+    symbols = subprocess.run(["avr-nm", "-C", "-S", str(atmega_elf)], capture_output=True, text=True,
                              check=True).stdout
     dynamic_init = [line for line in symbols.splitlines() if "_GLOBAL__sub_I" in line]
     assert not dynamic_init, dynamic_init
+    in_data = {}
+    for line in symbols.splitlines():
+        parts = line.split(maxsplit=3)
+        if len(parts) == 4 and parts[2] in ("d", "D"):
+            in_data[parts[3]] = int(parts[1], 16)
+    assert in_data and all(size <= 64 for size in in_data.values()), in_data  # tables only
+    for name in ("controller", "g_isr", "frame"):
+        assert any(name in symbol for symbol in symbols.splitlines() if " b " in symbol or " B " in symbol), name
