@@ -121,7 +121,34 @@ def bench_system(workdir: Path) -> dict:
             "seconds": seconds}
 
 
-SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system}
+def rx_flood(workdir: Path, seconds: int = 60) -> dict:
+    """The ATmega's RX flooded with random bytes at full 9600 baud for a minute (800 W surplus):
+    sampling, firing and the frames must not notice."""
+    import random
+
+    from testbed.simrun import good_frames, write_rx_script
+
+    flood = random.Random(7).randbytes(960 * seconds)
+    script = write_rx_script(workdir / "flood.txt", [(1.0, flood)])
+    scenario = write_scenario(workdir / "flood.csv", STEADY)
+    s = run_simulation(ATMEGA_ELF, scenario, seconds=seconds + 4, summary=workdir / "flood.json", rx_input=script)
+    frames = [f["t"] for f in good_frames(s)]
+    # One frame a second (none early at a steady surplus): a gap of two seconds is a missed frame.
+    missed = sum(round(b - a) - 1 for a, b in zip(frames, frames[1:]) if b - a > 1.5) + s["frames_bad_crc"]
+    return {"rx_flood_seconds": seconds, "rx_flood_bytes": len(flood),
+            "rx_flood_pairs_per_cycle_min": s["sample_pairs_per_cycle"]["min"],
+            "rx_flood_gate_error_us_max": rounded(s["gate_error_us"]["max_abs"], 2),
+            "rx_flood_frames_missed": missed,
+            "rx_flood_lines_refused": good_frames(s)[-1]["fields"].get("CRJ")}
+
+
+def bench_link(workdir: Path) -> dict:
+    """The gateway -> ATmega command line (issue 11)."""
+    return rx_flood(workdir)
+
+
+SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
+            "link": bench_link}
 
 
 def main() -> int:

@@ -17,97 +17,20 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from testbed.client_harness import CLIENT_NAME, CLIENT_YAML
 from testbed.day_report import plot_run, scenario_capacity, write_summary
-from testbed.esphome_host import (BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher, HostFirmware, PtyPair,
-                                  compile_host, free_udp_port)
-from testbed.gateway_harness import HOST_NAME, HOST_YAML
-from testbed.simrun import ATMEGA_ELF, PVSIM
+from testbed.esphome_host import BUILD, GATEWAY_LINK_TIMEOUT_S, REPO, ApiWatcher
+from testbed.system import System, build_all
 
 DEFAULT_SCENARIO = REPO / "sim" / "scenarios" / "day.csv"
 CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runtime delivers
 # The gateway's energy totals (kWh entities) in the summary, in Wh, beside the simulator's figures.
 GATEWAY_ENERGY = {"gateway_routed_wh": "routed_energy", "gateway_grid_import_wh": "grid_import_energy",
                   "gateway_grid_export_wh": "grid_export_energy"}
-
-
-def build_all(log=print) -> tuple[Path, Path]:
-    log("building the ATmega firmware and the simulator ...")
-    for folder in ("atmega", "sim"):
-        subprocess.run(["make", "-s", "-C", str(REPO / folder)], check=True, stdout=subprocess.DEVNULL)
-    programs = []
-    for yaml, node in ((HOST_YAML, HOST_NAME), (CLIENT_YAML, CLIENT_NAME)):
-        log(f"building the host firmware {yaml.relative_to(REPO)} ...")
-        programs.append(compile_host(yaml, node))
-    return programs[0], programs[1]
-
-
-class System:
-    """The running chain; stop() ends every process, in reverse order of start."""
-
-    def __init__(self, workdir: Path, scenario: Path, seconds: float | None, mains_hz: int):
-        self.workdir, self.scenario, self.seconds, self.mains_hz = workdir, scenario, seconds, mains_hz
-        self.pty = PtyPair(workdir)
-        self.gateway = self.client = self.sim = None
-        self.fifo_fd = None
-
-    def start(self, gateway_program: Path, client_program: Path) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        # A new house every run: the firmwares' saved state (energy totals, client mode) of the last
-        # run must not carry over into this one's figures.
-        for home in ("gateway", "client"):
-            shutil.rmtree(self.workdir / home, ignore_errors=True)
-        self.pty.start()
-        udp_port = free_udp_port()
-        self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={
-            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port)}, env_prefix="ROUTEUR_PV")
-        self.gateway.start()
-        self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
-            "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT")
-        self.client.start()
-        fifo = self.workdir / "ch2.fifo"
-        if fifo.exists():
-            fifo.unlink()
-        os.mkfifo(fifo)
-        self.fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: never blocks, never ENXIO
-        cmd = [sys.executable, str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(self.scenario), "--realtime",
-               "--stream", "--uart-out", str(self.pty.b), "--ch2-input", str(fifo),
-               "--mains-hz", str(self.mains_hz), "--summary", str(self.workdir / "sim-summary.json")]
-        if self.seconds:
-            cmd += ["--seconds", str(self.seconds)]
-        self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(self.workdir / "sim.log", "w"),
-                                    text=True, bufsize=1, start_new_session=True)
-
-    def feed_channel_2(self, watts: float) -> None:
-        if self.fifo_fd is None:  # stopping: nothing reads channel 2 any more
-            return
-        with contextlib.suppress(BlockingIOError):
-            os.write(self.fifo_fd, f"{watts:.1f}\n".encode())
-
-    def stop_simulator(self) -> None:
-        if self.sim is not None and self.sim.poll() is None:
-            self.sim.send_signal(signal.SIGINT)  # lets the simulator write its summary
-            try:
-                self.sim.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.sim.kill()
-
-    def stop(self) -> None:
-        """The simulator first (it writes its summary), then the firmwares; stop feeding before."""
-        self.stop_simulator()
-        for part in (self.client, self.gateway, self.pty):
-            if part is not None:
-                part.stop()
-        if self.fifo_fd is not None:
-            os.close(self.fifo_fd)
-            self.fifo_fd = None
 
 
 def cut_faults(args, t: float, system: System) -> None:
