@@ -142,9 +142,39 @@ def rx_flood(workdir: Path, seconds: int = 60) -> dict:
             "rx_flood_lines_refused": good_frames(s)[-1]["fields"].get("CRJ")}
 
 
+def command_latency(workdir: Path, count: int = 20) -> dict:
+    """Home Assistant's call (Channel 1 mode) -> the ATmega's frames showing it in force, through the
+    real chain in real time (host gateway, pty, the ATmega ELF in the simulator)."""
+    import asyncio
+    import statistics
+
+    from testbed.esphome_host import ApiWatcher
+    from testbed.system import System, build_all, command_latencies
+
+    scenario = write_scenario(workdir / "latency.csv", IMPORT)
+    gateway_program, _ = build_all(log=lambda _message: None)
+    system = System(workdir / "latency", scenario, seconds=600, mains_hz=50)
+
+    async def measure() -> list[float]:
+        w = await ApiWatcher(system.gateway.api_port).connect()
+        try:
+            await w.wait_for(lambda s: s.get("channel_1_mode_in_force") == "auto", 15)
+            return await command_latencies(w, count)
+        finally:
+            await w.disconnect()
+
+    try:
+        system.start(gateway_program, None)
+        latencies = asyncio.run(measure())
+    finally:
+        system.stop()
+    return {"command_latency_s_median": round(statistics.median(latencies), 3),
+            "command_latency_s_max": round(max(latencies), 3), "command_latency_calls": count}
+
+
 def bench_link(workdir: Path) -> dict:
     """The gateway -> ATmega command line (issue 11)."""
-    return rx_flood(workdir)
+    return {**command_latency(workdir), **rx_flood(workdir)}
 
 
 SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system,

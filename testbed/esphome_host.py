@@ -248,8 +248,8 @@ class ApiWatcher:
     """aioesphomeapi client keeping the latest state of every entity, by object_id.
 
     `events` records (monotonic time, object_id, value) for every state received; a sensor's
-    value is a float (NaN when unavailable or missing), a binary sensor's a bool or None
-    (missing), a text sensor's a str or None.
+    or a number's value is a float (NaN when unavailable or missing), a binary sensor's a bool or
+    None (missing), a text sensor's or a select's a str or None.
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1"):
@@ -258,6 +258,7 @@ class ApiWatcher:
         self.client = None
         self.by_key: dict[int, str] = {}
         self.infos: dict[str, object] = {}
+        self.services: dict[str, object] = {}  # API actions (user-defined services), by name
         self.states: dict[str, object] = {}
         self.events: list[tuple[float, str, object]] = []
         self.listeners: list = []
@@ -277,22 +278,23 @@ class ApiWatcher:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
-        entities, _ = await self.client.list_entities_services()
+        entities, services = await self.client.list_entities_services()
         for e in entities:
             self.by_key[e.key] = e.object_id
             self.infos[e.object_id] = e
+        self.services = {s.name: s for s in services}
         self.client.subscribe_states(self._on_state)
         return self
 
     def _on_state(self, st) -> None:
-        from aioesphomeapi import BinarySensorState, SensorState, TextSensorState
+        from aioesphomeapi import BinarySensorState, NumberState, SelectState, SensorState, TextSensorState
 
         name = self.by_key.get(st.key)
         if name is None:
             return
-        if isinstance(st, SensorState):
+        if isinstance(st, (SensorState, NumberState)):
             value = math.nan if st.missing_state else float(st.state)
-        elif isinstance(st, (BinarySensorState, TextSensorState)):
+        elif isinstance(st, (BinarySensorState, TextSensorState, SelectState)):
             value = None if st.missing_state else st.state
         else:
             value = getattr(st, "state", None)

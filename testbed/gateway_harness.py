@@ -80,7 +80,8 @@ def build_host_firmware(log: Path | None = None) -> Path:
 
 
 class HostGateway:
-    """The host gateway reading one end of a socat pty pair; write() feeds the 'ATmega' end."""
+    """The host gateway reading one end of a socat pty pair; write() feeds the 'ATmega' end, and
+    read_lines() reads there what the gateway sends the ATmega (its command lines)."""
 
     def __init__(self, program: Path, workdir: Path, api_port: int | None = None, extra_env: dict | None = None):
         self.workdir = Path(workdir)
@@ -89,6 +90,7 @@ class HostGateway:
         self.api_port = self.firmware.api_port
         self.firmware.env.update(ROUTEUR_PV_PORT=str(self.pty.a), **(extra_env or {}))
         self._feed_fd = None
+        self._rx = b""
 
     def start(self, timeout: float = 20.0) -> "HostGateway":
         self.pty.start()
@@ -104,6 +106,24 @@ class HostGateway:
         while view:
             n = os.write(self._feed_fd, view)
             view = view[n:]
+
+    def read_lines(self, timeout: float = 0.0) -> list[tuple[float, bytes]]:
+        """The complete lines the gateway sent since the last call, with their arrival time
+        (time.monotonic()), waiting up to `timeout` s for at least one."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        lines = []
+        while True:
+            ready, _, _ = select.select([self._feed_fd], [], [], max(0.0, deadline - time.monotonic()))
+            if ready:
+                self._rx += os.read(self._feed_fd, 4096)
+                while b"\n" in self._rx:
+                    line, self._rx = self._rx.split(b"\n", 1)
+                    lines.append((time.monotonic(), line + b"\n"))
+            if lines or time.monotonic() >= deadline:
+                return lines
 
     def stop(self) -> None:
         self.firmware.stop()

@@ -85,6 +85,16 @@ def render(results: dict) -> str:
                 ("linearity error of delivered power (host runtime)", f"{client['host_linearity_error_pct']} %", "<= 0.5 %"),
                 ("zero-cross noise tolerated with no misfire", f"{client['noise_edges_per_s_tolerated']} edges/s", "")]
         out += ["**Client**", "", table(("figure", "measured", "reference"), rows), ""]
+    link = results.get("link")
+    if link:
+        rows = [("Home Assistant call -> the ATmega's frames showing it in force (median / worst, "
+                 f"{link['command_latency_calls']} calls)",
+                 f"{link['command_latency_s_median']} / {link['command_latency_s_max']} s", "median <= 1 s"),
+                (f"RX flooded with random bytes at 9600 baud for {link['rx_flood_seconds']} s: sample pairs "
+                 "per cycle (min)", link["rx_flood_pairs_per_cycle_min"], ">= 150"),
+                ("... gate error, worst", f"{link['rx_flood_gate_error_us_max']} us", "<= 20 us"),
+                ("... frames missed", link["rx_flood_frames_missed"], "0")]
+        out += ["**Command line (gateway -> ATmega)**", "", table(("figure", "measured", "target"), rows), ""]
     system = results.get("system")
     if system:
         rows = [(label, f"{system[key]} {unit}".strip(), target) for label, key, unit, target in SYSTEM_ROWS]

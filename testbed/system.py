@@ -4,12 +4,16 @@ its RX) <-> the host gateway (routeur_pv) -> UDP packet_transport -> the host cl
 Used by `make demo` (tools/demo.py), the system tests and the benchmark."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from testbed.client_harness import CLIENT_NAME, CLIENT_YAML
@@ -38,7 +42,8 @@ class System:
         self.gateway = self.client = self.sim = None
         self.fifo_fd = None
 
-    def start(self, gateway_program: Path, client_program: Path) -> None:
+    def start(self, gateway_program: Path, client_program: Path | None) -> None:
+        """client_program None: no client; the simulator's own ideal channel 2 follows the frames' VO2."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         # A new house every run: the firmwares' saved state (energy totals, client mode) of the last
         # run must not carry over into this one's figures.
@@ -49,18 +54,20 @@ class System:
         self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={
             "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port)}, env_prefix="ROUTEUR_PV")
         self.gateway.start()
-        self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
-            "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT")
-        self.client.start()
-        fifo = self.workdir / "ch2.fifo"
-        if fifo.exists():
-            fifo.unlink()
-        os.mkfifo(fifo)
-        self.fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: never blocks, never ENXIO
         # The same pty both ways: the ATmega's frames out, the gateway's commands into its RX.
         cmd = [sys.executable, str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(self.scenario), "--realtime",
-               "--stream", "--uart-out", str(self.pty.b), "--rx-input", str(self.pty.b), "--ch2-input", str(fifo),
+               "--stream", "--uart-out", str(self.pty.b), "--rx-input", str(self.pty.b),
                "--mains-hz", str(self.mains_hz), "--summary", str(self.workdir / "sim-summary.json")]
+        if client_program is not None:
+            self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
+                "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT")
+            self.client.start()
+            fifo = self.workdir / "ch2.fifo"
+            if fifo.exists():
+                fifo.unlink()
+            os.mkfifo(fifo)
+            self.fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: never blocks, never ENXIO
+            cmd += ["--ch2-input", str(fifo)]
         if self.seconds:
             cmd += ["--seconds", str(self.seconds)]
         self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(self.workdir / "sim.log", "w"),
@@ -89,3 +96,40 @@ class System:
         if self.fifo_fd is not None:
             os.close(self.fifo_fd)
             self.fifo_fd = None
+
+
+class StreamRecords:
+    """The running simulator's --stream records (one per simulated second), read on a thread:
+    {t, pv_w, house_w, grid_w, ch1_w, ch2_w, frame}."""
+
+    def __init__(self, sim: subprocess.Popen):
+        self.records: list[dict] = []
+        self._thread = threading.Thread(target=self._read, args=(sim,), daemon=True)
+        self._thread.start()
+
+    def _read(self, sim: subprocess.Popen) -> None:
+        for line in sim.stdout:
+            with contextlib.suppress(ValueError):
+                self.records.append(json.loads(line))
+
+    def since(self, t: float) -> list[dict]:
+        return [r for r in self.records if r["t"] >= t]
+
+    def now(self) -> float:
+        return self.records[-1]["t"] if self.records else 0.0
+
+
+async def command_latencies(gateway, count: int = 10, timeout: float = 5.0) -> list[float]:
+    """Seconds from an API call (Channel 1 mode: Boost, then Auto, in turn) to the ATmega's frames
+    showing it in force, as Home Assistant sees it ("Channel 1 mode in force")."""
+    select = gateway.infos["channel_1_mode"]
+    latencies = []
+    for k in range(count):
+        option, shown = ("Boost", "boost") if k % 2 == 0 else ("Auto", "auto")
+        await asyncio.sleep(0.37 * (k % 3))  # calls fall anywhere in the ATmega's frame period
+        started = time.monotonic()
+        gateway.client.select_command(select.key, option)
+        if not await gateway.wait_for(lambda s: s.get("channel_1_mode_in_force") == shown, timeout):
+            raise RuntimeError(f"the ATmega never showed {shown} (states: {gateway.states})")
+        latencies.append(time.monotonic() - started)
+    return latencies

@@ -63,13 +63,16 @@ class RouterController {
   // may come before a long frame is out at 60 Hz).
   void set_tx_busy(bool busy) { tx_busy_ = busy; }
   // A byte from the gateway (RX): a complete command applies from the next cycle; new settings
-  // once stored (poll_settings()).
+  // once stored (poll_settings()). A change (not a renewal) goes out in an early frame.
   void on_rx_byte(uint8_t c) {
     if (!commands_.feed(c)) return;  // a refused line counts in the parser
     const CommandLine& line = commands_.line();
+    const Ch1Mode mode = lease_.mode();
+    const uint8_t percent = lease_.boost_percent();
     const bool ok = (line.present & kSettingKeysMask) ? start_settings_write(line) : lease_.apply(line);
     if (ok && !(line.present & kSettingKeysMask)) ++accepted_;
     if (!ok) ++refused_;
+    if (lease_.mode() != mode || lease_.boost_percent() != percent) news_ = true;
   }
 
   // Every loop() pass: the settings write under way, one EEPROM byte at a time.
@@ -80,6 +83,7 @@ class RouterController {
       apply_settings(writer_.block().settings);
       settings_default_ = false;
       ++accepted_;
+      news_ = true;
     } else if (result == kWriteFailed) {
       ++refused_;
     }
@@ -156,7 +160,8 @@ class RouterController {
       ch2_.skip_cycle();
     }
     if (!tx_busy_ &&
-        (averages_.cycles >= cycles_per_frame_ || (ch2_.urgent() && averages_.cycles >= cfg::kMinFrameGapCycles)))
+        (averages_.cycles >= cycles_per_frame_ ||
+         ((ch2_.urgent() || news_) && averages_.cycles >= cfg::kMinFrameGapCycles)))
       finish_frame(frame);
     return command;
   }
@@ -303,6 +308,7 @@ class RouterController {
 #endif
     frame.finish();
     frame_ready_ = true;
+    news_ = false;
     averages_ = FrameAverages();
   }
 
@@ -333,4 +339,5 @@ class RouterController {
   bool frame_ready_ = false;
   bool watchdog_reset_ = false;
   bool tx_busy_ = false;
+  bool news_ = false;  // a command changed what is in force: the next frame goes out early
 };

@@ -23,6 +23,8 @@ STATUS_FLAGS = {
     "adc_clipped": 2,
     "ch1_saturated": 3,
     "watchdog_reset": 4,
+    # the ATmega's EEPROM held no valid settings: it runs on its config.h defaults
+    "settings_defaults": 5,
 }
 
 CONFIG_SCHEMA = cv.Schema(

@@ -15,6 +15,8 @@ class ChangeGate {
 
   /// 0: every change goes out.
   void set_min_change(float min_change) { this->min_change_ = min_change; }
+  /// A value that reaches 0 goes out at once, however small the step (a lease that ended).
+  void set_zero_goes_out(bool zero_goes_out) { this->zero_goes_out_ = zero_goes_out; }
   void set_heartbeat_ms(uint32_t ms) { this->heartbeat_ms_ = ms; }
   float min_change() const { return this->min_change_; }
 
@@ -25,7 +27,8 @@ class ChangeGate {
     const bool unknown = std::isnan(value), was_unknown = std::isnan(this->last_);
     if (unknown || was_unknown)
       return unknown != was_unknown;  // unknown stays unknown: nothing new to say
-    if (value != this->last_ && std::fabs(value - this->last_) >= this->min_change_)
+    if (value != this->last_ && (std::fabs(value - this->last_) >= this->min_change_ ||
+                                 (this->zero_goes_out_ && value == 0.0f)))
       return true;
     return now_ms - this->last_ms_ >= this->heartbeat_ms_;
   }
@@ -37,6 +40,7 @@ class ChangeGate {
 
  protected:
   float min_change_{0.0f};
+  bool zero_goes_out_{false};
   uint32_t heartbeat_ms_{DEFAULT_HEARTBEAT_MS};
   float last_{NAN};
   uint32_t last_ms_{0};

@@ -23,6 +23,19 @@ static const FieldInfo FIELD_INFO[FIELD_COUNT] = {
     {"WHI", 0.0, 100000000.0, false},     // Wh (the ATmega's counters wrap at 10 MWh)
     {"WHE", 0.0, 100000000.0, false},     // Wh
     {"WH1", 0.0, 100000000.0, false},     // Wh
+    // The commands' state: integers as the ATmega counts them.
+    {"MOD", 0.0, 2.0, true},              // 0 auto, 1 boost, 2 stop
+    {"LSR", 0.0, 255.0, true},            // s (a lease is 30 s at most)
+    {"CAC", 0.0, 65535.0, true},          // 16-bit counters
+    {"CRJ", 0.0, 65535.0, true},
+    {"SCS", 0.0, 255.0, true},            // CRC-8
+    // Settings: any 16-bit value the commands can carry that is not negative (the ATmega checks
+    // them against its own ranges before it stores them; a wider range here never drops a frame).
+    {"HTR", 0.0, 32767.0, true},          // W
+    {"DIM", 0.0, 32767.0, true},          // W
+    {"EXT", 0.0, 32767.0, true},          // W
+    {"VCL", 0.0, 32767.0, true},          // 0.01 mV/V
+    {"ICL", 0.0, 32767.0, true},          // 0.1 mV/A
 };
 
 const FieldInfo &field_info(Field f) { return FIELD_INFO[f]; }
@@ -158,7 +171,7 @@ Reject FrameParser::parse_once_(const char *line, size_t len, Frame &out) const 
         continue;
       if (f.has(static_cast<Field>(k)))
         return Reject::DUPLICATE_FIELD;
-      f.present |= static_cast<uint16_t>(1u << k);
+      f.present |= 1u << k;
       double v = 0.0;
       uint8_t dec = 0;
       if (!parse_number(line + val_start, val_len, v, dec) || (FIELD_INFO[k].integer_only && dec != 0)) {

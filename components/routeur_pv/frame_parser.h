@@ -4,6 +4,8 @@
 //
 //   EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>0;FRQ>50.00;VRM>230.1;STA>0;
 //   PW1>802.4;WHI>2.79;WHE>9.82;WH1>25.54;$147\r\n
+// and, once the ATmega has received a command line since its reset (command_link.h), the state of
+// the commands and one of its settings a frame, in turn: MOD>1;LSR>4;CAC>12;CRJ>0;SCS>87;HTR>2000;
 //
 // Bytes are fed one at a time as they arrive; a line ends at CR or LF. A line is accepted only if
 // it is syntactically a frame, its CRC-8 (Dallas/Maxim, reflected 0x8C, over every character before
@@ -29,13 +31,25 @@ enum Field : uint8_t {
   FIELD_WHI,      // grid import since the ATmega's reset, Wh, cumulative (our firmware)
   FIELD_WHE,      // grid export since the ATmega's reset, Wh, cumulative (our firmware)
   FIELD_WH1,      // channel-1 energy delivered since the ATmega's reset, Wh, cumulative (our firmware)
+  // Only once the ATmega has received a command line since its reset (never from older firmware):
+  FIELD_MOD,      // channel-1 mode in force: 0 auto, 1 boost, 2 stop
+  FIELD_LSR,      // seconds left of the boost or stop lease (0 in auto)
+  FIELD_CAC,      // command lines accepted since the ATmega's reset (settings once stored)
+  FIELD_CRJ,      // command lines refused since the ATmega's reset
+  FIELD_SCS,      // CRC-8 of the settings in force
+  // One of the ATmega's settings a frame, in turn, in the commands' units (command_link.h):
+  FIELD_HTR,      // channel-1 heater rating, W
+  FIELD_DIM,      // channel-2 load rating, W
+  FIELD_EXT,      // export target, W
+  FIELD_VCL,      // voltage sensor sensitivity, 0.01 mV per V
+  FIELD_ICL,      // current sensor sensitivity, 0.1 mV per A
   FIELD_COUNT,
 };
 
-static_assert(FIELD_COUNT <= 16, "Frame::present is a 16-bit set");
+static_assert(FIELD_COUNT <= 32, "Frame::present is a 32-bit set");
 
 /// Fields every accepted frame must carry (the seed's fields except VO2, which older versions lacked).
-static const uint16_t REQUIRED_FIELDS = (1u << FIELD_EIB) | (1u << FIELD_REE) | (1u << FIELD_MPC) |
+static const uint32_t REQUIRED_FIELDS = (1u << FIELD_EIB) | (1u << FIELD_REE) | (1u << FIELD_MPC) |
                                         (1u << FIELD_POR) | (1u << FIELD_FID) | (1u << FIELD_SPL);
 
 // STA bits (docs/interfaces.md)
@@ -44,6 +58,7 @@ static const uint16_t STA_NO_ZERO_CROSS = 1u << 1;
 static const uint16_t STA_ADC_CLIPPED = 1u << 2;
 static const uint16_t STA_CH1_SATURATED = 1u << 3;
 static const uint16_t STA_WATCHDOG_RESET = 1u << 4;
+static const uint16_t STA_SETTINGS_DEFAULTS = 1u << 5;  ///< blank or corrupt EEPROM: config.h's settings in force
 
 struct FieldInfo {
   const char *key;
@@ -55,7 +70,7 @@ struct FieldInfo {
 const FieldInfo &field_info(Field f);
 
 struct Frame {
-  uint16_t present{0};                ///< bit i set when field i was in the frame
+  uint32_t present{0};                ///< bit i set when field i was in the frame
   double value[FIELD_COUNT]{};        ///< value of each present field
   uint8_t decimals[FIELD_COUNT]{};    ///< digits after the decimal point, as printed by the ATmega
   bool has(Field f) const { return (this->present >> f) & 1u; }

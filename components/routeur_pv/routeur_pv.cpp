@@ -16,11 +16,16 @@ static const char *const TAG = "routeur_pv";
 
 /// Bytes handled per loop() pass at most (9600 baud brings ~16 bytes per 16 ms loop).
 static const size_t MAX_BYTES_PER_LOOP = 256;
+/// Bytes of a command line written per loop() pass at most: the ESP8266's software UART sends each
+/// with interrupts off, ~1 ms at 9600 baud (a whole 48-character line would block loop() 50 ms).
+static const size_t TX_BYTES_PER_LOOP = 16;
 /// Frame counters are published at most this often (a garbage flood must not flood the API).
 static const uint32_t COUNTERS_INTERVAL_MS = 1000;
 
-static const char *const STA_NAMES[STA_FLAG_COUNT] = {"NO_MAINS", "NO_ZERO_CROSS", "ADC_CLIPPED", "CH1_SATURATED",
-                                                      "WATCHDOG_RESET"};
+static const char *const STA_NAMES[STA_FLAG_COUNT] = {"NO_MAINS",      "NO_ZERO_CROSS",  "ADC_CLIPPED",
+                                                      "CH1_SATURATED", "WATCHDOG_RESET", "SETTINGS_DEFAULTS"};
+/// The mode in force (MOD 0, 1, 2), as the "Channel 1 mode in force" text sensor says it.
+static const char *const CH1_MODES[] = {"auto", "boost", "off"};
 
 /// Bump when SavedEnergy changes shape: an old record is then ignored rather than misread.
 static const uint32_t ENERGY_PREF_VERSION = 1;
@@ -50,17 +55,24 @@ void RouteurPvComponent::setup() {
   if (this->link_sensor_ != nullptr)
     this->link_sensor_->publish_initial_state(false);
 #endif
+#ifdef USE_SENSOR
+  this->gates_[SENSOR_CHANNEL1_LEASE].set_zero_goes_out(true);  // the end of a lease always shows
+#endif
+  this->publish_channel1_request_();  // auto: a restarted gateway requests nothing (the leases end)
 }
 
 void RouteurPvComponent::loop() {
   uint8_t chunk[64];
   size_t budget = MAX_BYTES_PER_LOOP;
   size_t avail;
+  bool received = false, at_line_end = false;
   while (budget > 0 && (avail = this->available()) > 0) {
     size_t n = std::min(std::min(avail, sizeof(chunk)), budget);
     if (!this->read_array(chunk, n))
       break;
     budget -= n;
+    received = true;
+    at_line_end = chunk[n - 1] == '\n' || chunk[n - 1] == '\r';
     for (size_t i = 0; i < n; i++) {
       FeedResult r = this->parser_.feed(chunk[i]);
       if (r == FeedResult::FRAME) {
@@ -71,10 +83,14 @@ void RouteurPvComponent::loop() {
     }
   }
   const uint32_t now = millis();
+  if (received)
+    this->link_.on_rx(now, at_line_end);
   if (!this->unavailable_published_ && now - this->last_frame_ms_ > this->timeout_ms_)
     this->handle_timeout_();
   this->publish_counters_(false);
   this->publish_energy_(false);
+  if (this->command_line_)
+    this->send_commands_(now);
 }
 
 int32_t RouteurPvComponent::local_day_() {
@@ -179,6 +195,7 @@ void RouteurPvComponent::handle_frame_(const Frame &f) {
   this->publish_(SENSOR_MIN_ROUTABLE_POWER, get(FIELD_MPC));
   this->publish_(SENSOR_SAMPLES_PER_CYCLE, get(FIELD_SPL));
 #endif
+  this->publish_commands_state_(f);
   const bool has_sta = f.has(FIELD_STA);
   const auto sta = has_sta ? static_cast<uint16_t>(f.value[FIELD_STA]) : 0;
 #ifdef USE_BINARY_SENSOR
@@ -215,6 +232,8 @@ void RouteurPvComponent::handle_frame_(const Frame &f) {
       this->status_text_sensor_->publish_state(text);
   }
 #endif
+  if (this->command_line_)
+    this->link_.on_frame(f, now);
   if (!this->link_ok_)
     ESP_LOGI(TAG, "Link up");
   this->link_ok_ = true;
@@ -250,7 +269,14 @@ void RouteurPvComponent::handle_timeout_() {
 #ifdef USE_TEXT_SENSOR
   if (this->status_text_sensor_ != nullptr)
     this->status_text_sensor_->publish_state("NO_LINK");
+  if (this->mode_text_sensor_ != nullptr && this->mode_text_sensor_->has_state())
+    this->mode_text_sensor_->publish_state("unknown");
 #endif
+  // The ATmega's settings are unknown until the frames report them again.
+  this->link_.on_link_lost();
+  for (uint8_t k = 0; k < SETTING_COUNT; k++)
+    this->publish_setting_(static_cast<Setting>(k), NAN);
+  this->last_refused_ = UINT32_MAX;
 }
 
 void RouteurPvComponent::publish_counters_(bool force) {
@@ -269,6 +295,166 @@ void RouteurPvComponent::publish_counters_(bool force) {
   this->published_ok_ = ok;
   this->published_rejected_ = rej;
 #endif
+}
+
+// ---------------------------------------------------------------------------------- commands
+
+void RouteurPvComponent::request_boost(float percent, uint32_t duration_ms) {
+  if (std::isnan(percent)) {
+    ESP_LOGW(TAG, "Boost: no power given, nothing sent");
+    return;
+  }
+  const auto p = static_cast<uint8_t>(std::lround(std::min(std::max(percent, 0.0f), 100.0f)));
+  if (duration_ms != 0) {
+    ESP_LOGI(TAG, "Channel 1: boost at %u %% for %u s", p, unsigned(duration_ms / 1000u));
+  } else {
+    ESP_LOGI(TAG, "Channel 1: boost at %u %% until changed", p);
+  }
+  this->link_.request_ch1(Ch1Request::BOOST, p, duration_ms, millis());
+  this->publish_channel1_request_();
+}
+
+void RouteurPvComponent::request_stop(uint32_t duration_ms) {
+  if (duration_ms != 0) {
+    ESP_LOGI(TAG, "Channel 1: off for %u s", unsigned(duration_ms / 1000u));
+  } else {
+    ESP_LOGI(TAG, "Channel 1: off until changed");
+  }
+  this->link_.request_ch1(Ch1Request::STOP, 0, duration_ms, millis());
+  this->publish_channel1_request_();
+}
+
+void RouteurPvComponent::request_auto() {
+  ESP_LOGI(TAG, "Channel 1: solar routing");
+  this->link_.request_ch1(Ch1Request::AUTO, 0, 0, millis());
+  this->publish_channel1_request_();
+}
+
+void RouteurPvComponent::select_channel1(Ch1Request what) {
+  switch (what) {
+    case Ch1Request::BOOST:
+      this->request_boost(this->boost_percent_, this->boost_duration_ms_);
+      break;
+    case Ch1Request::STOP:
+      this->request_stop(0);
+      break;
+    case Ch1Request::AUTO:
+    default:
+      this->request_auto();
+      break;
+  }
+}
+
+void RouteurPvComponent::set_boost_power(float percent) {
+  this->boost_percent_ = percent;
+  const LeaseKeeper &lease = this->link_.lease();
+  if (lease.requested() == Ch1Request::BOOST && !std::isnan(percent)) {
+    // the boost under way follows, with the same end
+    const auto p = static_cast<uint8_t>(std::lround(std::min(std::max(percent, 0.0f), 100.0f)));
+    this->link_.lease().request(Ch1Request::BOOST, p, lease.until_ms());
+  }
+}
+
+void RouteurPvComponent::set_boost_duration(float minutes) {
+  this->boost_duration_ms_ = std::isnan(minutes) || minutes <= 0.0f ? 0 : static_cast<uint32_t>(minutes * 60000.0f);
+}
+
+bool RouteurPvComponent::request_settings(const std::pair<Setting, float> *settings, size_t count) {
+  SettingValues wanted;
+  std::string what;
+  for (size_t i = 0; i < count; i++) {
+    const Setting s = settings[i].first;
+    int16_t v;
+    if (s >= SETTING_COUNT || !setting_from_unit(s, settings[i].second, v)) {
+      ESP_LOGW(TAG, "Settings refused: %s %f is no value, nothing sent", s < SETTING_COUNT ? setting_info(s).key : "?",
+               settings[i].second);
+      return false;
+    }
+    wanted.set(s, v);
+    what += std::string(what.empty() ? "" : " ") + setting_info(s).key + "=" + std::to_string(v);
+  }
+  const SettingsCheck check = this->link_.settings().request(wanted);
+  if (check != SettingsCheck::OK) {
+    ESP_LOGW(TAG, "Settings refused (%s, with what the ATmega reports): %s, nothing sent", settings_check_name(check),
+             what.c_str());
+    return false;
+  }
+  ESP_LOGI(TAG, "Settings: %s", what.c_str());
+  return true;
+}
+
+void RouteurPvComponent::send_commands_(uint32_t now) {
+  if (this->tx_line_.empty()) {
+    this->tx_line_ = this->link_.poll(now);
+    this->tx_done_ = 0;
+    if (!this->tx_line_.empty())
+      ESP_LOGD(TAG, "Sending: %.*s", static_cast<int>(this->tx_line_.size() - 2), this->tx_line_.c_str());  // no CR LF
+  }
+  if (!this->tx_line_.empty()) {
+    const size_t n = std::min(TX_BYTES_PER_LOOP, this->tx_line_.size() - this->tx_done_);
+    this->write_array(reinterpret_cast<const uint8_t *>(this->tx_line_.data()) + this->tx_done_, n);
+    this->tx_done_ += n;
+    if (this->tx_done_ == this->tx_line_.size())
+      this->tx_line_.clear();
+  }
+  this->publish_channel1_request_();  // a timed boost or stop that ended: back to Auto
+  const uint8_t given_up = this->link_.settings().take_given_up();
+  for (uint8_t k = 0; k < SETTING_COUNT; k++) {
+    if ((given_up >> k) & 1u)
+      ESP_LOGW(TAG, "Setting %s: not shown by the ATmega's frames after %u lines, given up (see 'Commands refused')",
+               setting_info(static_cast<Setting>(k)).key, (unsigned) this->link_.settings().max_attempts());
+  }
+}
+
+void RouteurPvComponent::publish_channel1_request_() {
+#ifdef USE_SELECT
+  if (this->mode_select_ == nullptr)
+    return;
+  const auto index = static_cast<size_t>(this->link_.lease().requested());
+  const auto active = this->mode_select_->active_index();
+  if (!active.has_value() || *active != index)
+    this->mode_select_->publish_state(index);
+#endif
+}
+
+void RouteurPvComponent::publish_setting_(Setting s, float value) {
+#ifdef USE_NUMBER
+  number::Number *n = this->setting_numbers_[s];
+  if (n == nullptr)
+    return;
+  if (std::isnan(value) ? (n->has_state() && !std::isnan(n->state)) : (!n->has_state() || n->state != value))
+    n->publish_state(value);  // on change only: one setting a frame, nearly always the same
+#endif
+}
+
+void RouteurPvComponent::publish_commands_state_(const Frame &f) {
+  auto get = [&f](Field k) -> float { return f.has(k) ? static_cast<float>(f.value[k]) : NAN; };
+#ifdef USE_SENSOR
+  this->publish_(SENSOR_CHANNEL1_LEASE, get(FIELD_LSR));
+  this->publish_(SENSOR_COMMANDS_ACCEPTED, get(FIELD_CAC));
+  this->publish_(SENSOR_COMMANDS_REFUSED, get(FIELD_CRJ));
+  this->publish_(SENSOR_SETTINGS_CHECKSUM, get(FIELD_SCS));
+#endif
+#ifdef USE_TEXT_SENSOR
+  if (this->mode_text_sensor_ != nullptr) {
+    const char *mode = f.has(FIELD_MOD) ? CH1_MODES[static_cast<uint8_t>(f.value[FIELD_MOD])] : "unknown";
+    if (f.has(FIELD_MOD) ? this->mode_text_sensor_->state != mode : this->mode_text_sensor_->has_state())
+      this->mode_text_sensor_->publish_state(mode);
+  }
+#endif
+  for (uint8_t k = 0; k < SETTING_COUNT; k++) {
+    const Setting s = static_cast<Setting>(k);
+    const Field field = setting_info(s).field;
+    if (f.has(field))
+      this->publish_setting_(s, setting_to_unit(s, static_cast<int16_t>(f.value[field])));
+  }
+  if (f.has(FIELD_CRJ)) {
+    const auto refused = static_cast<uint32_t>(f.value[FIELD_CRJ]);
+    if (this->last_refused_ != UINT32_MAX && refused > this->last_refused_)
+      ESP_LOGW(TAG, "The ATmega refused %u command line(s) (%u since its reset)",
+               unsigned(refused - this->last_refused_), unsigned(refused));
+    this->last_refused_ = refused;
+  }
 }
 
 void RouteurPvComponent::dump_config() {
@@ -294,6 +480,18 @@ void RouteurPvComponent::dump_config() {
 #ifdef USE_BINARY_SENSOR
   LOG_BINARY_SENSOR("  ", "Link", this->link_sensor_);
 #endif
+  if (this->command_line_) {
+    const SettingsKeeper &settings = this->link_.settings();
+    ESP_LOGCONFIG(TAG, "  Command line: on (uart TX)\n    Lines sent: %u\n    Settings given up: %u",
+                  (unsigned) this->link_.lines_sent(), (unsigned) settings.failures());
+    for (uint8_t k = 0; k < SETTING_COUNT; k++) {
+      const Setting s = static_cast<Setting>(k);
+      if (settings.reported().has(s))
+        ESP_LOGCONFIG(TAG, "    %s: %d", setting_info(s).key, settings.reported().value[k]);
+    }
+  } else {
+    ESP_LOGCONFIG(TAG, "  Command line: off (frames only)");
+  }
 }
 
 }  // namespace esphome::routeur_pv

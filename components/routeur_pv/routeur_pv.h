@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <utility>
+
 #include "esphome/core/component.h"
 #include "esphome/core/defines.h"
 #include "esphome/core/preferences.h"
@@ -13,11 +16,18 @@
 #ifdef USE_TEXT_SENSOR
 #include "esphome/components/text_sensor/text_sensor.h"
 #endif
+#ifdef USE_SELECT
+#include "esphome/components/select/select.h"
+#endif
+#ifdef USE_NUMBER
+#include "esphome/components/number/number.h"
+#endif
 #ifdef USE_TIME
 #include "esphome/components/time/real_time_clock.h"
 #endif
 
 #include "change_gate.h"
+#include "command_link.h"
 #include "energy_total.h"
 #include "frame_parser.h"
 #include "legacy_json.h"
@@ -37,6 +47,11 @@ enum SensorKind : uint8_t {
   SENSOR_SAMPLES_PER_CYCLE,
   SENSOR_FRAMES_RECEIVED,
   SENSOR_FRAMES_REJECTED,
+  // The commands' state, in frames once the ATmega received a command line (command_link.h)
+  SENSOR_CHANNEL1_LEASE,
+  SENSOR_COMMANDS_ACCEPTED,
+  SENSOR_COMMANDS_REFUSED,
+  SENSOR_SETTINGS_CHECKSUM,
   SENSOR_KIND_COUNT,
 };
 
@@ -49,9 +64,10 @@ enum EnergyKind : uint8_t {
 };
 
 /// STA flags exposed as binary sensors (bit index in the STA field).
-static const uint8_t STA_FLAG_COUNT = 5;
+static const uint8_t STA_FLAG_COUNT = 6;
 
-/// Hub: reads the ATmega's frames from a UART and publishes them.
+/// Hub: reads the ATmega's frames from a UART and publishes them; with the uart's TX (the command
+/// line), sends the ATmega the channel-1 requests and the settings of the select, numbers and actions.
 class RouteurPvComponent : public Component, public uart::UARTDevice {
  public:
   void setup() override;
@@ -84,6 +100,10 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   void set_samples_per_cycle_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_SAMPLES_PER_CYCLE] = s; }
   void set_frames_received_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_FRAMES_RECEIVED] = s; }
   void set_frames_rejected_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_FRAMES_REJECTED] = s; }
+  void set_channel1_lease_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_CHANNEL1_LEASE] = s; }
+  void set_commands_accepted_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_COMMANDS_ACCEPTED] = s; }
+  void set_commands_refused_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_COMMANDS_REFUSED] = s; }
+  void set_settings_checksum_sensor(sensor::Sensor *s) { this->sensors_[SENSOR_SETTINGS_CHECKSUM] = s; }
   void set_routed_energy_sensor(sensor::Sensor *s) { this->energy_sensors_[ENERGY_ROUTED] = s; }
   void set_grid_import_energy_sensor(sensor::Sensor *s) { this->energy_sensors_[ENERGY_GRID_IMPORT] = s; }
   void set_grid_export_energy_sensor(sensor::Sensor *s) { this->energy_sensors_[ENERGY_GRID_EXPORT] = s; }
@@ -99,7 +119,40 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
 #endif
 #ifdef USE_TEXT_SENSOR
   void set_status_text_sensor(text_sensor::TextSensor *s) { this->status_text_sensor_ = s; }
+  void set_channel1_mode_text_sensor(text_sensor::TextSensor *s) { this->mode_text_sensor_ = s; }
 #endif
+
+  // ---- the command line (the uart's TX; config validation requires it for whatever uses these)
+  void set_command_line(bool enabled) { this->command_line_ = enabled; }
+  bool command_line() const { return this->command_line_; }
+  /// Channel 1 at `percent` % of the heater's rating whatever the surplus, for duration_ms (0: until
+  /// the next request).
+  void request_boost(float percent, uint32_t duration_ms);
+  /// Channel 1 off (the surplus goes to channel 2) for duration_ms (0: until the next request).
+  void request_stop(uint32_t duration_ms);
+  /// Back to solar routing.
+  void request_auto();
+  /// The "Channel 1 mode" select: Boost with the "Boost power" and "Boost duration" numbers.
+  void select_channel1(Ch1Request what);
+  /// "Boost power" (%): a boost under way follows it at once.
+  void set_boost_power(float percent);
+  /// "Boost duration" (min, 0: until changed): for the next Boost of the select.
+  void set_boost_duration(float minutes);
+  /// Settings in the user's units (W, mV/V, mV/A), sent in one line; a set the ATmega would refuse
+  /// (a value out of range, the export target not below 1 % of the heater) is refused whole here,
+  /// logged, and changes nothing. True when taken.
+  bool request_settings(const std::pair<Setting, float> *settings, size_t count);
+#ifdef USE_SELECT
+  void set_channel1_mode_select(select::Select *s) { this->mode_select_ = s; }
+#endif
+#ifdef USE_NUMBER
+  /// The number showing (and setting) one of the ATmega's settings, in the user's unit.
+  void set_setting_number(Setting s, number::Number *n) {
+    if (s < SETTING_COUNT)
+      this->setting_numbers_[s] = n;
+  }
+#endif
+  const CommandLink &link() const { return this->link_; }
 
   /// Values served by the legacy JSON API (0 before the first frame and after a link loss).
   const LegacyValues &legacy_values() const { return this->legacy_; }
@@ -109,6 +162,10 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
  protected:
   void handle_frame_(const Frame &frame);
   void handle_timeout_();
+  void send_commands_(uint32_t now);
+  void publish_channel1_request_();
+  void publish_commands_state_(const Frame &frame);
+  void publish_setting_(Setting s, float value);
   void publish_counters_(bool force);
   void count_energy_(const Frame &frame, float routed_watts, uint32_t now);
   void publish_energy_(bool force);
@@ -129,7 +186,22 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
 #endif
 #ifdef USE_TEXT_SENSOR
   text_sensor::TextSensor *status_text_sensor_{nullptr};
+  text_sensor::TextSensor *mode_text_sensor_{nullptr};
 #endif
+#ifdef USE_SELECT
+  select::Select *mode_select_{nullptr};
+#endif
+#ifdef USE_NUMBER
+  number::Number *setting_numbers_[SETTING_COUNT]{};
+#endif
+
+  CommandLink link_;
+  std::string tx_line_;  ///< the command line being written, a few bytes a loop() pass
+  size_t tx_done_{0};
+  bool command_line_{false};
+  float boost_percent_{100.0f};
+  uint32_t boost_duration_ms_{60u * 60u * 1000u};
+  uint32_t last_refused_{UINT32_MAX};  ///< CRJ of the last frame that had it
 
   /// Saved to flash (ESP8266: at ESPHome's flash_write_interval) on every change.
   struct SavedEnergy {

@@ -12,6 +12,7 @@ from esphome.const import (
     STATE_CLASS_MEASUREMENT,
     STATE_CLASS_TOTAL_INCREASING,
     UNIT_HERTZ,
+    UNIT_SECOND,
     UNIT_KILOWATT_HOURS,
     UNIT_PERCENT,
     UNIT_VOLT,
@@ -42,6 +43,10 @@ CONF_ROUTED_ENERGY = "routed_energy"
 CONF_ROUTED_ENERGY_TODAY = "routed_energy_today"
 CONF_GRID_IMPORT_ENERGY = "grid_import_energy"
 CONF_GRID_EXPORT_ENERGY = "grid_export_energy"
+CONF_CHANNEL1_LEASE = "channel1_lease"
+CONF_COMMANDS_ACCEPTED = "commands_accepted"
+CONF_COMMANDS_REFUSED = "commands_refused"
+CONF_SETTINGS_CHECKSUM = "settings_checksum"
 CONF_MIN_CHANGE = "min_change"
 
 UNIT_JOULE = "J"
@@ -142,6 +147,33 @@ SENSORS = {
         entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
         icon="mdi:alert-circle-outline",
     ),
+    # The commands' state (MOD LSR CAC CRJ SCS): in frames once the ATmega received a command line
+    # since its reset (the command line needs the uart's tx_pin), unknown before.
+    CONF_CHANNEL1_LEASE: sensor.sensor_schema(
+        unit_of_measurement=UNIT_SECOND,
+        accuracy_decimals=0,
+        device_class=DEVICE_CLASS_DURATION,
+        state_class=STATE_CLASS_MEASUREMENT,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:timer-sand",
+    ),
+    CONF_COMMANDS_ACCEPTED: sensor.sensor_schema(
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_TOTAL_INCREASING,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:counter",
+    ),
+    CONF_COMMANDS_REFUSED: sensor.sensor_schema(
+        accuracy_decimals=0,
+        state_class=STATE_CLASS_TOTAL_INCREASING,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:alert-circle-outline",
+    ),
+    CONF_SETTINGS_CHECKSUM: sensor.sensor_schema(
+        accuracy_decimals=0,
+        entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+        icon="mdi:checkbox-marked-circle-outline",
+    ),
     # Totals kept by the hub from the ATmega's cumulative counters (docs/gateway.md#energy)
     CONF_ROUTED_ENERGY: _energy_schema(ICON_WATER_BOILER),
     CONF_GRID_IMPORT_ENERGY: _energy_schema(ICON_TRANSMISSION_TOWER),
@@ -166,6 +198,8 @@ MIN_CHANGE = {
     CONF_FIRING_DELAY: 50.0,
     CONF_MIN_ROUTABLE_POWER: 0.0,
     CONF_SAMPLES_PER_CYCLE: 2.0,  # 192/193 flips are the mains against the sampling grid
+    # renewed every 2-3 s: 5 -> 3 -> 5 is no news; a lease that starts (0 -> 5) or ends (-> 0) is
+    CONF_CHANNEL1_LEASE: 5.0,
 }
 
 

@@ -98,6 +98,9 @@ def test_generated_code(project, yaml_name, node, esp, tmp_path):
                      "->set_link_binary_sensor(", "->set_status_flag_binary_sensor(4, ",
                      "->set_status_text_sensor("]:
         assert expected in main, f"{expected!r} missing from {yaml_name}'s main.cpp"
+    # the command line: the host build includes common/gateway-commands.yaml, the ESPs do not (no tx_pin)
+    assert ("->set_command_line(true)" in main) == (not esp), yaml_name
+    assert ("set_channel1_mode_select(" in main) == (not esp), yaml_name
     comp = src / "esphome" / "components" / "routeur_pv"
     defines = (src / "esphome" / "core" / "defines.h").read_text()
     if esp:
@@ -242,3 +245,204 @@ def test_energy_update_interval_is_bounded(tmp_path):
     rc, out = check(tmp_path, hub_config("energy_update_interval: 2h"))
     assert rc != 0
     assert "energy_update_interval" in out
+
+
+# ---------------------------------------------------------------------------- the command line
+ESP_HEAD = f"""
+esphome:
+  name: cfgtest
+esp8266:
+  board: d1_mini
+external_components:
+  - source:
+      type: local
+      path: {REPO / 'components'}
+    components: [routeur_pv]
+logger:
+wifi:                       # the hub loads web_server_base on ESP targets, which needs a network
+  ssid: test
+  password: "test-password"
+uart:
+  id: bus
+  rx_pin: GPIO5
+  baud_rate: 9600
+routeur_pv:
+  id: hub
+  uart_id: bus
+  legacy_api: false
+"""
+
+
+def esp_config(extra: str = "", tx_pin: bool = False) -> str:
+    """An ESP8266 config with the hub on a software uart (RX on GPIO5, TX on GPIO4 if tx_pin)."""
+    head = ESP_HEAD.replace("  rx_pin: GPIO5\n", "  rx_pin: GPIO5\n  tx_pin: GPIO4\n") if tx_pin else ESP_HEAD
+    return head + extra
+
+
+COMMAND_USES = {
+    "select": """
+select:
+  - platform: routeur_pv
+    channel1_mode:
+      name: Mode
+""",
+    "number": """
+number:
+  - platform: routeur_pv
+    heater_power:
+      name: Heater
+""",
+    "action": """
+interval:
+  - interval: 1h
+    then:
+      - routeur_pv.boost:
+          power: 80%
+          duration: 30min
+""",
+}
+
+
+def with_package(text: str, tx_pin: str | None) -> str:
+    """A device config of the project with common/gateway-commands.yaml, and tx_pin if given."""
+    base = "  base: !include common/gateway-base.yaml\n"
+    text = text.replace(base, base + "  commands: !include common/gateway-commands.yaml\n")
+    assert "gateway-commands.yaml" in text
+    if tx_pin:
+        text = re.sub(r"^  # tx_pin: \S+.*$", f"  tx_pin: {tx_pin}", text, flags=re.M)
+        assert f"  tx_pin: {tx_pin}" in text, "no commented tx_pin line to enable"
+    return text
+
+
+@pytest.mark.parametrize("yaml_name,node,tx_pin", [("gateway.yaml", "routeur-pv", "GPIO4"),
+                                                   ("gateway-esp32.yaml", "routeur-pv-esp32", "GPIO17")])
+def test_commands_package_with_tx_pin_generates(project, yaml_name, node, tx_pin, tmp_path):
+    """The documented change: uncomment tx_pin, include the package."""
+    (project / f"cmd-{yaml_name}").write_text(with_package((project / yaml_name).read_text(), tx_pin))
+    r = run_esphome("compile", "--only-generate", f"cmd-{yaml_name}", cwd=project, data_dir=tmp_path)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    main = (tmp_path / "build" / node / "src" / "main.cpp").read_text()
+    for expected in ["routeur->set_command_line(true)", "->set_tx_pin(", "routeur->set_channel1_mode_select(",
+                     "routeur->set_setting_number(routeur_pv::SETTING_HEATER, ",
+                     "routeur->set_setting_number(routeur_pv::SETTING_CURRENT_CAL, ",
+                     "routeur->set_channel1_lease_sensor(", "routeur->set_settings_checksum_sensor(",
+                     "routeur->set_channel1_mode_text_sensor(", "routeur->set_status_flag_binary_sensor(5, ",
+                     "->set_kind(routeur_pv::BoostNumber::POWER)"]:
+        assert expected in main, f"{expected!r} missing from {yaml_name}'s main.cpp"
+
+
+@pytest.mark.parametrize("yaml_name", ["gateway.yaml", "gateway-esp32.yaml"])
+def test_commands_package_without_tx_pin_names_it(project, yaml_name, tmp_path):
+    (project / f"notx-{yaml_name}").write_text(with_package((project / yaml_name).read_text(), None))
+    r = run_esphome("config", f"notx-{yaml_name}", cwd=project, data_dir=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "command line to the ATmega" in out and "needs 'tx_pin:' in uart 'atmega_uart'" in out, out[-3000:]
+    assert "select channel1_mode" in out and "number heater_power" in out
+
+
+@pytest.mark.parametrize("use", list(COMMAND_USES))
+def test_each_command_user_needs_tx_pin(tmp_path, use):
+    rc, out = check(tmp_path, esp_config(COMMAND_USES[use]))
+    assert rc != 0
+    assert "needs 'tx_pin:' in uart 'bus'" in out, out[-3000:]
+    assert (use if use != "action" else "routeur_pv.boost") in out
+    rc, out = check(tmp_path, esp_config(COMMAND_USES[use], tx_pin=True))
+    assert rc == 0, out[-3000:]
+
+
+def test_frames_only_config_needs_no_tx_pin(tmp_path):
+    """The diagnostics only read frames: no tx_pin needed (they stay unknown without commands)."""
+    text = esp_config("""
+sensor:
+  - platform: routeur_pv
+    channel1_lease: {name: Lease}
+    commands_refused: {name: Refused}
+    settings_checksum: {name: Checksum}
+text_sensor:
+  - platform: routeur_pv
+    channel1_mode: {name: Mode in force}
+binary_sensor:
+  - platform: routeur_pv
+    settings_defaults: {name: Defaults}
+""")
+    rc, out = check(tmp_path, text)
+    assert rc == 0, out[-3000:]
+
+
+@pytest.mark.parametrize("action,message", [
+    ("routeur_pv.boost:\n          power: 150%", "power"),
+    ("routeur_pv.boost:\n          duration: 13h", "duration"),
+    ("routeur_pv.set_settings:\n          id: hub", "at least one"),
+    ("routeur_pv.set_settings:\n          heater_power: 2000 W\n          export_target: 20 W", "export_target"),
+    ("routeur_pv.set_settings:\n          heater_power: 200 W", "heater_power"),
+    ("routeur_pv.set_settings:\n          voltage_calibration: 12", "voltage_calibration"),
+    ("routeur_pv.set_settings:\n          heater_powr: 2000", "heater_powr"),
+])
+def test_action_options_checked(tmp_path, action, message):
+    rc, out = check(tmp_path, esp_config(f"""
+interval:
+  - interval: 1h
+    then:
+      - {action}
+""", tx_pin=True))
+    assert rc != 0
+    assert message in out, out[-3000:]
+
+
+ACTIONS_YAML = """
+interval:
+  - interval: 1h
+    then:
+      - routeur_pv.boost:
+          power: 80%
+          duration: 30min
+      - routeur_pv.boost:
+          power: !lambda "return id(level).state;"
+      - routeur_pv.boost:
+      - routeur_pv.stop:
+          duration: 10min
+      - routeur_pv.stop: hub
+      - routeur_pv.auto:
+      - routeur_pv.set_settings:
+          heater_power: 2500 W
+          export_target: 10
+          voltage_calibration: 5.12
+      - routeur_pv.set_settings:
+          current_calibration: !lambda "return id(level).state;"
+sensor:
+  - platform: template
+    id: level
+    lambda: "return 50.0;"
+"""
+
+
+def test_actions_generate_their_code(tmp_path):
+    (tmp_path / "t.yaml").write_text(esp_config(ACTIONS_YAML, tx_pin=True))
+    r = run_esphome("compile", "--only-generate", "t.yaml", cwd=tmp_path, data_dir=tmp_path / "data")
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    main = (tmp_path / "data" / "build" / "cfgtest" / "src" / "main.cpp").read_text()
+    # constants come as stateless lambdas too: "set_power([]() -> float { return 80.0f; })"
+    flat = re.sub(r"\s+", " ", main)
+    for expected in ["routeur_pv::BoostAction<>()", "set_power([]() -> float { return 80.0f; })",
+                     "set_duration([]() -> uint32_t { return 1800000; })", "routeur_pv::StopAction<>()",
+                     "set_duration([]() -> uint32_t { return 600000; })", "routeur_pv::AutoAction<>()",
+                     "routeur_pv::SetSettingsAction<>()", "set_heater_power([]() -> float { return 2500.0f; })",
+                     "set_export_target([]() -> float { return 10.0f; })",
+                     "set_voltage_calibration([]() -> float { return 5.12f; })", "->set_current_calibration(",
+                     "return level->state;", "->set_parent(hub)", "hub->set_command_line(true)", "->set_tx_pin("]:
+        assert expected in flat, f"{expected!r} missing from main.cpp"
+    assert "set_power([]() -> float { return 100.0f; })" in flat  # power absent: 100 %
+
+
+def test_python_settings_table_is_the_cpp_one():
+    """number.py and the actions (SETTINGS) check what command_link.cpp's table says the ATmega takes
+    (itself checked against the ATmega's by the C++ tests)."""
+    from components.routeur_pv import SETTINGS  # noqa: PLC0415
+
+    cpp = (REPO / "components" / "routeur_pv" / "command_link.cpp").read_text()
+    rows = re.findall(r'\{"(\w{3})", FIELD_\w+, (-?\d+), (-?\d+), ([\d.]+)f\}', cpp)
+    assert len(rows) == len(SETTINGS) == 5
+    for (key, low, high, unit), (name, (setting, py_low, py_high, step, _)) in zip(rows, SETTINGS.items()):
+        assert (float(py_low), float(py_high)) == pytest.approx((int(low) * float(unit), int(high) * float(unit))), name
+        assert step == pytest.approx(float(unit)), name

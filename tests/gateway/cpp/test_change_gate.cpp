@@ -66,3 +66,22 @@ TEST(ChangeGate, HeartbeatSurvivesTheMillisWrap) {
   EXPECT_FALSE(gate.should_publish(2.0f, 0xFFFFFF00u));
   EXPECT_TRUE(gate.should_publish(2.0f, 0xFFFFF000u + ChangeGate::DEFAULT_HEARTBEAT_MS));
 }
+
+TEST(ChangeGate, ZeroCanGoOutAtOnceWhateverTheStep) {
+  // The channel-1 lease (s): its 5 -> 3 -> 5 renewals stay below min_change, its end at 0 does not.
+  ChangeGate gate;
+  gate.set_min_change(5.0f);
+  gate.set_zero_goes_out(true);
+  gate.published(0.0f, 0);
+  ASSERT_TRUE(gate.should_publish(5.0f, 1000));
+  gate.published(5.0f, 1000);
+  EXPECT_FALSE(gate.should_publish(3.0f, 2000));
+  EXPECT_FALSE(gate.should_publish(1.0f, 3000));
+  EXPECT_TRUE(gate.should_publish(0.0f, 3000));
+  gate.published(0.0f, 3000);
+  EXPECT_FALSE(gate.should_publish(0.0f, 4000));  // no change, no row
+  ChangeGate plain;
+  plain.set_min_change(5.0f);
+  plain.published(1.0f, 0);
+  EXPECT_FALSE(plain.should_publish(0.0f, 1000));
+}

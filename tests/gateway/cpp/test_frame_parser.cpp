@@ -115,6 +115,72 @@ TEST(Parser, EnergyFieldsOfOurFrame) {
   EXPECT_EQ(bad.rejects[0], Reject::OUT_OF_RANGE);
 }
 
+TEST(Parser, CommandFieldsOfOurFrame) {
+  // Once the ATmega has received a command line: the commands' state and one setting a frame.
+  Feed f;
+  f(with_crc(OUR_BODY + "PW1>0.0;WHI>2.79;WHE>9.82;WH1>25.54;MOD>1;LSR>4;CAC>12;CRJ>3;SCS>87;HTR>2500;"));
+  ASSERT_EQ(f.frames.size(), 1u) << reject_name(f.parser.last_reject());
+  const Frame &fr = f.frames[0];
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_MOD], 1);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_LSR], 4);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_CAC], 12);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_CRJ], 3);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_SCS], 87);
+  EXPECT_DOUBLE_EQ(fr.value[FIELD_HTR], 2500);
+  for (Field k : {FIELD_DIM, FIELD_EXT, FIELD_VCL, FIELD_ICL})
+    EXPECT_FALSE(fr.has(k)) << field_info(k).key;  // the other settings come in the next frames
+  // every setting key, each in its own frame
+  for (const char *kv : {"DIM>1000;", "EXT>5;", "VCL>500;", "ICL>400;"}) {
+    Feed g;
+    g(with_crc(OUR_BODY + "MOD>0;LSR>0;CAC>1;CRJ>0;SCS>3;" + kv));
+    ASSERT_EQ(g.frames.size(), 1u) << kv;
+  }
+  Feed g;
+  g(with_crc(OUR_BODY + "MOD>0;LSR>0;CAC>1;CRJ>0;SCS>3;DIM>1000;"));
+  EXPECT_DOUBLE_EQ(g.frames[0].value[FIELD_DIM], 1000);
+}
+
+TEST(Parser, CommandFieldsAbsentFromOlderFrames) {
+  // An ATmega that never received a command line (or an older firmware): none of them, unknown.
+  Feed f;
+  f(with_crc(OUR_BODY + "PW1>802.4;WHI>2.79;WHE>9.82;WH1>25.54;"));
+  ASSERT_EQ(f.frames.size(), 1u);
+  for (Field k : {FIELD_MOD, FIELD_LSR, FIELD_CAC, FIELD_CRJ, FIELD_SCS, FIELD_HTR, FIELD_DIM, FIELD_EXT,
+                  FIELD_VCL, FIELD_ICL})
+    EXPECT_FALSE(f.frames[0].has(k)) << field_info(k).key;
+}
+
+TEST(Parser, CommandFieldsAreIntegersInRange) {
+  const std::string head = OUR_BODY + "MOD>0;LSR>0;CAC>1;CRJ>0;";
+  struct Case {
+    std::string tail;
+    Reject why;
+  } cases[] = {{"SCS>256;", Reject::OUT_OF_RANGE},   {"SCS>-1;", Reject::OUT_OF_RANGE},
+               {"SCS>3.0;", Reject::NON_NUMERIC},    {"SCS>1;HTR>-100;", Reject::OUT_OF_RANGE},
+               {"SCS>1;HTR>40000;", Reject::OUT_OF_RANGE}, {"SCS>1;VCL>5.00;", Reject::NON_NUMERIC},
+               {"SCS>1;MOD>3;", Reject::DUPLICATE_FIELD}};
+  for (const auto &c : cases) {
+    Feed f;
+    f(with_crc(head + c.tail));
+    EXPECT_TRUE(f.frames.empty()) << c.tail;
+    EXPECT_EQ(f.parser.rejected(c.why), 1u) << c.tail;
+  }
+  Feed f;
+  f(with_crc(OUR_BODY + "MOD>3;"));  // no such mode
+  f(with_crc(OUR_BODY + "CAC>65536;"));
+  EXPECT_EQ(f.parser.rejected(Reject::OUT_OF_RANGE), 2u);
+}
+
+TEST(Parser, SettingsDefaultsStatusBit) {
+  Feed f;
+  f(with_crc("EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>0;FRQ>50.00;VRM>230.1;STA>40;"));
+  ASSERT_EQ(f.frames.size(), 1u);
+  const auto sta = static_cast<uint16_t>(f.frames[0].value[FIELD_STA]);
+  EXPECT_TRUE(sta & STA_SETTINGS_DEFAULTS);
+  EXPECT_TRUE(sta & STA_CH1_SATURATED);
+  EXPECT_EQ(STA_SETTINGS_DEFAULTS, 32u);
+}
+
 TEST(Parser, OlderFieldSetWithoutVO2) {
   Feed f;
   f(with_crc("EIB>100.00;REE>5.00;MPC>30.00;POR>0.00;FID>10000;SPL>56;"));
