@@ -54,9 +54,16 @@ class Dashboard:
         with urllib.request.urlopen(f"{self.url}/{path}", timeout=10) as reply:
             return json.load(reply)
 
-    def devices(self) -> dict:
-        """The dashboard's configured devices (what the frontend draws cards from), by file name."""
-        return {d["configuration"]: d for d in self.get("devices")["configured"]}
+    def devices(self, expected=(), timeout: float = 30) -> dict:
+        """The dashboard's configured devices (what the frontend draws cards from), by file name;
+        first waits until `expected` are listed (the dashboard scans its folder in the background
+        after it starts answering: on a busy machine the first answers may list none)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            devices = {d["configuration"]: d for d in self.get("devices")["configured"]}
+            if set(expected) <= set(devices) or time.monotonic() > deadline:
+                return devices
+            time.sleep(0.2)
 
     def log(self) -> str:
         return self.log_path.read_text()[-4000:] if self.log_path.exists() else ""
@@ -96,7 +103,7 @@ def test_dashboard_lists_only_the_esp_devices(dashboard, tmp_path):
     before = {folder: sorted(os.listdir(folder)) for folder in folders}
     for folder, (kinds, expected) in folders.items():
         board = dashboard(folder, tmp_path / f"data-{folder.name}")
-        devices = board.devices()
+        devices = board.devices(expected)
         assert set(devices) == expected, (folder, sorted(devices))
         for name, device in devices.items():
             assert Path(device["path"]).resolve() == (folder / name).resolve(), device
@@ -230,7 +237,7 @@ def test_dashboard_compiles_the_host_gateway(dashboard, staged):
     ensure_pio_core()
     board = dashboard(staged / "host", COMPILE_DATA)
     name = "gateway-host.yaml"
-    assert name in board.devices()
+    assert name in board.devices({name})
     # This data dir holds only the dashboard's host builds: their programs go first, so that an
     # up-to-date build from an earlier run cannot stand in for this one.
     for stale in COMPILE_DATA.glob("build/*/.pioenvs/*/program"):
