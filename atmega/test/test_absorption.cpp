@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller.h"
+#include "frame_text.h"
 #include "mini_test.h"
 #include "plant_model.h"
 #include "regulator.h"
@@ -159,11 +160,6 @@ struct SiteRun {
   double export_sum = 0.0;
   int export_cycles = 0;
 
-  static int field(const char* text, const char* key) {
-    const char* at = strstr(text, key);
-    return at ? atoi(at + strlen(key)) : -1;
-  }
-
   // Runs one second (50 cycles); returns after the frame of that second.
   void second() {
     for (int k = 0; k < 50; ++k) {
@@ -178,8 +174,8 @@ struct SiteRun {
       fraction_older = fraction_last;
       fraction_last = g.fire ? controller.ch1().fired_fraction() : 0.0;
       if (controller.frame_ready()) {
-        last_vo2 = field(frame.text(), "VO2>");
-        last_sta = field(frame.text(), "STA>");
+        last_vo2 = int(frame_field(frame.text(), "VO2>", -1));
+        last_sta = int(frame_field(frame.text(), "STA>", -1));
         ch2_pending = uint8_t(last_vo2);
         ch2_apply_at = cycle + 25;
         controller.frame_taken();

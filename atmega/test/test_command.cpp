@@ -2,14 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "command.h"
+#include "frame_text.h"
 #include "mini_test.h"
-
-// A command line as the gateway sends it: the body, '$', its CRC in decimal, CR LF.
-static const char* line(const char* body) {
-  static char out[96];
-  snprintf(out, sizeof out, "%s$%u\r\n", body, unsigned(crc8_maxim(body, uint8_t(strlen(body)))));
-  return out;
-}
 
 // Feeds text; returns how many lines were accepted, and leaves the last one in parser.line().
 static int feed(CommandParser& parser, const char* text, size_t length = 0) {
@@ -21,7 +15,7 @@ static int feed(CommandParser& parser, const char* text, size_t length = 0) {
 
 TEST(command_line_with_a_good_crc_is_read) {
   CommandParser p;
-  CHECK_EQ(feed(p, line("BST>60;LSE>5;")), 1);
+  CHECK_EQ(feed(p, command_line("BST>60;LSE>5;")), 1);
   CHECK(p.line().has(kKeyBoost) && p.line().has(kKeyLease) && !p.line().has(kKeyStop));
   CHECK_EQ(p.line().value[kKeyBoost], 60);
   CHECK_EQ(p.line().value[kKeyLease], 5);
@@ -30,9 +24,9 @@ TEST(command_line_with_a_good_crc_is_read) {
 
 TEST(command_lines_follow_each_other_and_lf_alone_ends_a_line) {
   CommandParser p;
-  char two[128];
-  snprintf(two, sizeof two, "%s", line("STP>1;LSE>3;"));  // line() reuses one buffer
-  strcat(two, line("AUT>1;"));
+  char two[2 * 256];
+  snprintf(two, sizeof two, "%s", command_line("STP>1;LSE>3;"));  // command_line() reuses one buffer
+  strcat(two, command_line("AUT>1;"));
   two[strlen(two) - 2] = '\n';  // the second line ends with LF only
   two[strlen(two) - 1] = '\0';
   CHECK_EQ(feed(p, two), 2);
@@ -70,7 +64,7 @@ TEST(command_lines_that_are_wrong_are_counted_and_give_nothing) {
   };
   for (const char* body : bad_bodies) {
     CommandParser p;
-    CHECK_EQ(feed(p, line(body)), 0);
+    CHECK_EQ(feed(p, command_line(body)), 0);
     CHECK_EQ(p.rejected(), 1);
   }
 }
@@ -83,7 +77,7 @@ TEST(command_parser_resynchronises_after_garbage) {
   size_t n = 0;
   for (int i = 0; i < 200; ++i) text[n++] = char('A' + i % 26);
   text[n++] = '\n';
-  const char* good = line("BST>100;LSE>30;");
+  const char* good = command_line("BST>100;LSE>30;");
   memcpy(text + n, good, strlen(good));
   n += strlen(good);
   CHECK_EQ(feed(p, text, n), 1);
@@ -104,7 +98,7 @@ TEST(command_parser_survives_random_bytes_and_still_reads_the_next_line) {
   CHECK(accepted <= 1);
   CHECK(p.rejected() > 0);
   feed(p, "\n");
-  CHECK_EQ(feed(p, line("STP>1;LSE>2;")), 1);
+  CHECK_EQ(feed(p, command_line("STP>1;LSE>2;")), 1);
   CHECK_EQ(p.line().value[kKeyStop], 1);
 }
 
@@ -112,13 +106,13 @@ TEST(command_overlong_line_is_rejected_even_with_a_good_crc) {
   char body[128] = "";
   for (int i = 0; i < 8; ++i) strcat(body, "LSE>1234;");  // 72 chars > kCommandMaxLineChars (48)
   CommandParser p;
-  CHECK_EQ(feed(p, line(body)), 0);
+  CHECK_EQ(feed(p, command_line(body)), 0);
   CHECK_EQ(p.rejected(), 1);
 }
 
 static CommandLine parsed(const char* body) {
   CommandParser p;
-  feed(p, line(body));
+  feed(p, command_line(body));
   return p.line();
 }
 

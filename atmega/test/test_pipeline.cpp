@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <string.h>
 #include "controller.h"
+#include "frame_text.h"
 #include "isr_state.h"
 #include "mains_model.h"
 #include "mini_test.h"
@@ -67,9 +68,11 @@ struct Bench {
   }
 };
 
+// A field of the first frame, -1e9 when absent.
 double field(const char* frame, const char* key) {
-  const char* p = strstr(frame, key);
-  return p ? atof(p + strlen(key) + 1) : -1e9;
+  char with_separator[8];
+  snprintf(with_separator, sizeof with_separator, "%s>", key);
+  return frame_field(frame, with_separator, -1e9);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller.h"
+#include "frame_text.h"
 #include "mini_test.h"
 #include "plant_model.h"
 
@@ -27,12 +28,6 @@ struct FakeEeprom {
 uint8_t FakeEeprom::bytes[1024];
 int FakeEeprom::writes = 0, FakeEeprom::fail_at = -1;
 
-const char* command_line(const char* body) {
-  static char out[96];
-  snprintf(out, sizeof out, "%s$%u\r\n", body, unsigned(crc8_maxim(body, uint8_t(strlen(body)))));
-  return out;
-}
-
 void send(RouterController& c, const char* text) {
   for (const char* p = text; *p; ++p) c.on_rx_byte(uint8_t(*p));
 }
@@ -42,11 +37,8 @@ void poll_until_idle(RouterController& c) {
   for (int pass = 0; pass < 100; ++pass) c.poll_settings<FakeEeprom>();
 }
 
-// Key value in the last frame ("" when absent).
-int field(const char* frame, const char* key, int absent = -999) {
-  const char* at = strstr(frame, key);
-  return at ? atoi(at + strlen(key)) : absent;
-}
+// A field of a frame as an integer, -999 when absent.
+int field(const char* frame, const char* key) { return int(frame_field(frame, key, -999)); }
 
 }  // namespace
 
