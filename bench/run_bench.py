@@ -5,6 +5,7 @@ Wall-clock figures vary with the machine; simulated figures (samples, gate error
 are deterministic. The README's performance section quotes the last run of this script.
 """
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -177,8 +178,17 @@ def bench_link(workdir: Path) -> dict:
     return {**command_latency(workdir), **rx_flood(workdir)}
 
 
+def bench_hot_water(_workdir: Path) -> dict:
+    """The hot-water manager on the simulated house (tests/hot_water/cpp/house.*): a summer day, a
+    winter day, a mixed week; grid energy against the least that met the same deadlines."""
+    from testbed.hot_water import build_hot_water_bench
+
+    out = subprocess.run([str(build_hot_water_bench())], capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(out.stdout)
+
+
 SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
-            "link": bench_link}
+            "link": bench_link, "hot_water": bench_hot_water}
 
 
 def main() -> int:

@@ -198,11 +198,12 @@ PURE_SOURCES = [COMPONENT / "frame_parser.cpp", COMPONENT / "legacy_json.cpp", C
 ATMEGA_SKETCH = REPO / "atmega" / "routeur_pv"
 
 
-def build_native(name: str, sources: list[Path], *, compiler: str = "g++", flags=(), libs=()) -> Path:
-    """Compile pure C++ (parser, JSON, tests) into build/gateway-native/<name>; rebuilt if stale."""
+def build_native(name: str, sources: list[Path], *, compiler: str = "g++", flags=(), libs=(), deps=()) -> Path:
+    """Compile pure C++ (parser, JSON, tests) into build/gateway-native/<name>; rebuilt if stale
+    (sources, the headers of routeur_pv and the ATmega sketch, and `deps`)."""
     NATIVE_BUILD.mkdir(parents=True, exist_ok=True)
     out = NATIVE_BUILD / name
-    deps = list(sources) + list(COMPONENT.glob("*.h")) + list(ATMEGA_SKETCH.glob("*.h"))
+    deps = list(sources) + list(COMPONENT.glob("*.h")) + list(ATMEGA_SKETCH.glob("*.h")) + list(deps)
     cmd = [compiler, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", str(COMPONENT), *flags,
            *map(str, sources), "-o", str(out), *libs]
     stamp = NATIVE_BUILD / f"{name}.cmd"

@@ -95,6 +95,18 @@ def render(results: dict) -> str:
                 ("... gate error, worst", f"{link['rx_flood_gate_error_us_max']} us", "<= 20 us"),
                 ("... frames missed", link["rx_flood_frames_missed"], "0")]
         out += ["**Command line (gateway -> ATmega)**", "", table(("figure", "measured", "target"), rows), ""]
+    hot_water = results.get("hot_water")
+    if hot_water:
+        rows = []
+        for name, label in (("summer", "summer day"), ("winter", "winter day"), ("week", "mixed week")):
+            r = hot_water[name]
+            rows.append((label, f"{r['deadlines_met']} / {r['deadlines_total']}",
+                         f"{r['grid_kwh']:.2f} / {r['grid_kwh_minimum']:.2f}", f"{r['solar_share_pct']} %",
+                         f"{r['max_overshoot_c']:.2f} K", r["legionella_cycles"]))
+        out += ["**Hot water** (the manager on the simulated house, `tests/hot_water/cpp/house.*`: 200 L, 2 kW, "
+                "two showers, 55 degC by 18:00, off-peak 22:00-06:00 and 13:00-15:00)", "",
+                table(("case", "deadlines met", "grid kWh / least possible", "solar share", "above the maximum",
+                       "anti-legionella days"), rows), ""]
     system = results.get("system")
     if system:
         rows = [(label, f"{system[key]} {unit}".strip(), target) for label, key, unit, target in SYSTEM_ROWS]
