@@ -14,6 +14,8 @@
  *  - Time base: t = avr->cycle / 16 MHz, the mains phase is 0 at t = 0.
  *  - UART RX (--rx-input) is fed one byte at a time from a cycle timer and simavr's XON irq,
  *    at the sender's baud rate; the EEPROM (--eeprom) is loaded before and saved after the run.
+ *  - The optional hot-water tank (--tank-litres) is advanced once per half-cycle, when that
+ *    half-cycle's heater energy is known; its thermostat gates the heater from the next one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,6 +59,9 @@
 static struct {
 	const char *elf, *scenario, *summary, *uart_out, *ch2_input, *rx_input, *eeprom;
 	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w, adc_noise_lsb, rx_baud;
+	/* hot-water tank: tank_litres 0 = no model (ch1_w alone says whether the heater draws) */
+	double tank_litres, tank_c, tank_loss_w_per_k, tank_ambient_c, thermostat_c, thermostat_hysteresis_k, cold_c;
+	const char *draw_offs, *tank_out;
 	unsigned long seed;
 	int v_adc, i_adc;
 	char gate_port;
@@ -67,6 +72,8 @@ static struct {
 	.seconds = -1, .mains_hz = 50, .mains_v = 230, .v_scale = 5.0, .i_scale = 40.0,
 	.ch2_delay = 0.5, .v_adc = 3, .i_adc = 5, .gate_port = 'D', .gate_bit = 2,
 	.delay_addr = -1, .adc_noise_lsb = 0.5, .seed = 1, .rx_baud = 9600,
+	.tank_c = 45, .tank_loss_w_per_k = 1.6, .tank_ambient_c = 18, .thermostat_c = 70,
+	.thermostat_hysteresis_k = 5, .cold_c = 12,
 };
 
 static void die(const char *fmt, ...)
@@ -137,6 +144,7 @@ typedef struct {
 	double vpk;               /* peak voltage (0 = no mains) */
 	double ipk_base;          /* peak of the in-phase current of house - pv + ch2 + extra */
 	double r_heater;          /* heater resistance, 0 = thermostat open */
+	int thermostat_open;      /* the tank's thermostat held the heater off this half-cycle */
 	double fire_t;            /* SSR conduction start, <0 = not conducting */
 	double base_w, ch2_w;     /* powers behind ipk_base, for the energy accounts */
 	const step_t *step;
@@ -226,6 +234,152 @@ static double ch2_power(double t, const step_t *s)
 	return ch2_ratio * s->ch2;
 }
 
+/* ------------------------------------------------------------ hot-water tank */
+
+#define WATER_J_PER_L_K 4186.0     /* 1 litre of water = 1 kg */
+
+typedef struct { double t, litres; } draw_off_t;
+
+static struct {
+	int on;                        /* --tank-litres > 0 */
+	double c;                      /* water temperature (fully mixed), C */
+	double j_per_k;                /* heat capacity of the water */
+	int open;                      /* thermostat open: the heater takes nothing */
+	draw_off_t *draws;
+	size_t ndraws, next_draw;
+	double start_c, min_c, max_c, heat_in_j, loss_j, drawn_l, open_s;
+	long openings;
+	int out_failed;                /* --tank-out could not be written (warned once) */
+} tank;
+
+static int by_time(const void *a, const void *b)
+{
+	double ta = ((const draw_off_t *)a)->t, tb = ((const draw_off_t *)b)->t;
+	return (ta > tb) - (ta < tb);
+}
+
+/* "t_s:litres[,t_s:litres...]"; anything else stops the run, naming the spec and the item. */
+static void parse_draw_offs(const char *spec)
+{
+	const char *p = spec;
+	for (;;) {
+		const char *item_end = strchr(p, ',');
+		int item_len = item_end ? (int)(item_end - p) : (int)strlen(p);
+		char *e;
+		double t = strtod(p, &e);
+		int ok = e != p && *e == ':' && isfinite(t) && t >= 0;
+		double litres = 0;
+		if (ok) {
+			const char *l = e + 1;
+			litres = strtod(l, &e);
+			ok = e != l && e == p + item_len && isfinite(litres) && litres > 0;
+		}
+		if (!ok)
+			die("--draw-offs \"%s\": item \"%.*s\" is not t_s:litres (t_s >= 0, litres > 0)",
+			    spec, item_len, p);
+		if (litres > opt.tank_litres)
+			die("--draw-offs \"%s\": item \"%.*s\" draws more than the %g L tank holds",
+			    spec, item_len, p, opt.tank_litres);
+		tank.draws = xrealloc(tank.draws, (tank.ndraws + 1) * sizeof *tank.draws);
+		tank.draws[tank.ndraws++] = (draw_off_t){ t, litres };
+		if (!item_end) break;
+		p = item_end + 1;
+	}
+	qsort(tank.draws, tank.ndraws, sizeof *tank.draws, by_time);
+}
+
+/* Via PATH.tmp and a rename: a reader (the gateway's sim_sensor) never sees half a file. */
+static void tank_write_out(void)
+{
+	if (!opt.tank_out || tank.out_failed) return;
+	char *tmp = xrealloc(NULL, strlen(opt.tank_out) + 5);
+	sprintf(tmp, "%s.tmp", opt.tank_out);
+	FILE *f = fopen(tmp, "w");
+	int ok = f && fprintf(f, "%.2f\n", tank.c) > 0;
+	if (f && fclose(f) != 0) ok = 0;
+	if (ok && rename(tmp, opt.tank_out) != 0) ok = 0;
+	if (!ok) {
+		/* a long run goes on without its file rather than stop */
+		fprintf(stderr, "pvsim-core: cannot write --tank-out %s: %s (no further attempts)\n",
+		        opt.tank_out, strerror(errno));
+		tank.out_failed = 1;
+		unlink(tmp);
+	}
+	free(tmp);
+}
+
+static void tank_note_extremes(void)
+{
+	if (tank.c < tank.min_c) tank.min_c = tank.c;
+	if (tank.c > tank.max_c) tank.max_c = tank.c;
+}
+
+/* Opens at the setpoint, closes again at setpoint - hysteresis: a plain bimetal thermostat. */
+static void thermostat_update(void)
+{
+	if (!tank.open && tank.c >= opt.thermostat_c) {
+		tank.open = 1;
+		tank.openings++;
+	} else if (tank.open && tank.c <= opt.thermostat_c - opt.thermostat_hysteresis_k) {
+		tank.open = 0;
+	}
+}
+
+/* Showers due by t: the drawn volume is replaced by cold water, mixed at once. */
+static void tank_draw_due(double t)
+{
+	while (tank.next_draw < tank.ndraws && tank.draws[tank.next_draw].t <= t + 1e-9) {
+		double l = tank.draws[tank.next_draw++].litres, v = opt.tank_litres;
+		tank.c = (tank.c * (v - l) + opt.cold_c * l) / v;
+		tank.drawn_l += l;
+		tank_note_extremes();
+	}
+}
+
+static void tank_setup(void)
+{
+	if (opt.tank_litres < 0) die("--tank-litres must be >= 0 (0 = no tank model)");
+	if (opt.tank_litres == 0) {
+		if (opt.draw_offs || opt.tank_out) die("--draw-offs and --tank-out need --tank-litres > 0");
+		return;
+	}
+	if (opt.tank_loss_w_per_k < 0) die("--tank-loss-w-per-k must be >= 0");
+	if (opt.thermostat_hysteresis_k < 0) die("--thermostat-hysteresis-k must be >= 0");
+	tank.on = 1;
+	tank.c = tank.start_c = tank.min_c = tank.max_c = opt.tank_c;
+	tank.j_per_k = WATER_J_PER_L_K * opt.tank_litres;
+	/* water already at the setpoint: the thermostat starts open (not counted as an opening) */
+	tank.open = tank.c >= opt.thermostat_c;
+	if (opt.draw_offs) parse_draw_offs(opt.draw_offs);
+	tank_draw_due(0);
+	thermostat_update();
+	if (opt.tank_out) {
+		tank_write_out();
+		if (tank.out_failed) die("cannot write --tank-out %s", opt.tank_out);
+	}
+}
+
+/* Advance the water over half-cycle h, which took heat_j from the heater. Solved exactly:
+ * C dT/dt = P - k (T - ambient) with P = heat_j / dt over the half-cycle (10 ms, so spreading
+ * the heat evenly changes nothing measurable), whose solution relaxes exponentially towards
+ * ambient + P / k. The losses are what the heat in did not add: the energy balance is exact. */
+static void tank_half(const half_t *h, double heat_j)
+{
+	double dt = h->t1 - h->t0, before = tank.c, k = opt.tank_loss_w_per_k;
+	if (k > 0) {
+		double settle_c = opt.tank_ambient_c + heat_j / dt / k;
+		tank.c = settle_c + (tank.c - settle_c) * exp(-k * dt / tank.j_per_k);
+	} else {
+		tank.c += heat_j / tank.j_per_k;
+	}
+	tank.heat_in_j += heat_j;
+	tank.loss_j += heat_j - tank.j_per_k * (tank.c - before);
+	if (h->thermostat_open) tank.open_s += dt;
+	tank_note_extremes();
+	tank_draw_due(h->t1);
+	thermostat_update();
+}
+
 /* ------------------------------------------------------------ measurements */
 
 static struct {
@@ -247,6 +401,8 @@ static struct {
 typedef struct {
 	double t, pv, house, grid, ch1, ch2;
 	long frame;               /* index into frames, -1 = none this second */
+	double tank_c;            /* at the end of the second; NAN = no tank model */
+	int thermostat_open;      /* at the end of the second */
 } second_t;
 static second_t *seconds_v;
 static size_t nseconds;
@@ -263,11 +419,21 @@ static void json_frame_fields(FILE *f, long idx)
 	frame_write_fields_json(f, &frames[idx]);
 }
 
+/* space: " " in the summary (its style), "" in the compact stream lines */
+static void json_tank_fields(FILE *f, const second_t *s, const char *space)
+{
+	if (isnan(s->tank_c)) fprintf(f, "\"tank_c\":%snull,", space);
+	else fprintf(f, "\"tank_c\":%s%.4f,", space, s->tank_c);
+	fprintf(f, "%s\"thermostat_open\":%s%s", space, space, s->thermostat_open ? "true" : "false");
+}
+
 static void emit_stream_line(const second_t *s)
 {
 	printf("{\"t\":%.0f,\"pv_w\":%.1f,\"house_w\":%.1f,\"grid_w\":%.1f,\"ch1_w\":%.1f,\"ch2_w\":%.1f,\"frame\":",
 	       s->t, s->pv, s->house, s->grid, s->ch1, s->ch2);
 	json_frame_fields(stdout, last_good_frame);
+	putchar(',');
+	json_tank_fields(stdout, s, "");
 	fputs("}\n", stdout);
 	fflush(stdout);
 }
@@ -300,11 +466,14 @@ static void end_of_second(void)
 		.pv = m.sec_pv_j / m.sec_t, .house = m.sec_house_j / m.sec_t,
 		.grid = m.sec_grid_j / m.sec_t, .ch1 = m.sec_ch1_j / m.sec_t, .ch2 = m.sec_ch2_j / m.sec_t,
 		.frame = -1,
+		.tank_c = tank.on ? tank.c : NAN, .thermostat_open = tank.on && tank.open,
 	};
 	for (long k = (long)nframes - 1; k >= 0 && frames[k].t >= m.sec_index; k--)
 		if (frames[k].t < m.sec_index + 1 && frames[k].crc_ok) { s.frame = k; break; }
 	seconds_v = xrealloc(seconds_v, (nseconds + 1) * sizeof *seconds_v);
 	seconds_v[nseconds++] = s;
+	/* the file first: a reader of the stream line then finds the file already that current */
+	if (tank.on) tank_write_out();
 	if (opt.stream) emit_stream_line(&s);
 	m.sec_grid_j = m.sec_ch1_j = m.sec_ch2_j = m.sec_pv_j = m.sec_house_j = m.sec_t = 0;
 	m.sec_index++;
@@ -357,6 +526,7 @@ static void account_half(const half_t *h)
 	m.sec_pv_j += h->step->pv * dt;
 	m.sec_house_j += h->step->house * dt;
 	m.sec_t += dt;
+	if (tank.on) tank_half(h, heat);
 }
 
 /* Set up half-cycle n, starting now. */
@@ -370,7 +540,8 @@ static void begin_half(int64_t n)
 	cur = (half_t){ .n = n, .t0 = t0, .t1 = cycle_to_s(zc_cycle(n + 1)), .step = s, .fire_t = -1 };
 	cur.vpk = vrms * M_SQRT2;
 	/* the heater is a resistor rated ch1 W at the nominal voltage */
-	cur.r_heater = s->ch1 > 0 ? vnom * vnom / s->ch1 : 0;
+	cur.thermostat_open = tank.on && tank.open;
+	cur.r_heater = s->ch1 > 0 && !cur.thermostat_open ? vnom * vnom / s->ch1 : 0;
 	cur.ch2_w = ch2_power(t0, s);
 	cur.base_w = s->house - s->pv + opt.i_extra_w + cur.ch2_w;
 	cur.ipk_base = vrms > 0 ? cur.base_w / vrms * M_SQRT2 : 0;
@@ -894,6 +1065,13 @@ static void write_summary(const char *path, const char *cpu_state, double wall_s
 	fprintf(f, ",\n\"rx_bytes_delivered\": %ld,\n\"rx_bytes_pending\": %zu,\n\"rx_bytes_after_end\": %zu",
 	        rx_delivered, due - rxq.head, rxq.n - due);
 	fprintf(f, ",\n\"eeprom_loaded\": %s", eeprom_loaded ? "true" : "false");
+	if (tank.on)
+		fprintf(f, ",\n\"tank\": {\"start_c\": %.4f, \"end_c\": %.4f, \"min_c\": %.4f, \"max_c\": %.4f, "
+		        "\"heat_in_wh\": %.5f, \"loss_wh\": %.5f, \"drawn_l\": %g, \"thermostat_open_s\": %.2f, "
+		        "\"thermostat_openings\": %ld}", tank.start_c, tank.c, tank.min_c, tank.max_c,
+		        tank.heat_in_j / 3600, tank.loss_j / 3600, tank.drawn_l, tank.open_s, tank.openings);
+	else
+		fputs(",\n\"tank\": null", f);
 
 	fputs(",\n\"per_second\": [", f);
 	for (size_t k = 0; k < nseconds; k++) {
@@ -902,6 +1080,8 @@ static void write_summary(const char *path, const char *cpu_state, double wall_s
 		        "\"ch1_w\": %.2f, \"ch2_w\": %.2f, \"frame\": ", k ? "," : "", s->t, s->pv, s->house,
 		        s->grid, s->ch1, s->ch2);
 		json_frame_fields(f, s->frame);
+		fputs(", ", f);
+		json_tank_fields(f, s, " ");
 		fputc('}', f);
 	}
 	fputs("],\n\"grid_w_per_cycle\": [", f);
@@ -928,6 +1108,8 @@ static void usage(void)
 	      "  [--delay-addr ADDR|-1] [--ch2-delay S] [--ch2-input P] [--i-extra-w W]\n"
 	      "  [--adc-noise-lsb X] [--seed N]\n"
 	      "  [--summary OUT] [--uart-out P] [--rx-input P] [--rx-baud B] [--eeprom P]\n"
+	      "  [--tank-litres L [--tank-c C] [--tank-loss-w-per-k K] [--tank-ambient-c C] [--thermostat-c C]\n"
+	      "   [--thermostat-hysteresis-k K] [--cold-c C] [--draw-offs T:L,...] [--tank-out P]]\n"
 	      "  [--realtime] [--stream]\n"
 	      "Normally run through sim/pvsim, which documents every option.\n", stderr);
 	exit(2);
@@ -937,7 +1119,8 @@ static void parse_args(int argc, char **argv)
 {
 	enum { O_ELF = 256, O_SCEN, O_SECS, O_HZ, O_MV, O_VADC, O_IADC, O_GPORT, O_GBIT, O_VSC, O_ISC,
 	       O_DADDR, O_C2D, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM,
-	       O_RXIN, O_RXBAUD, O_EEPROM };
+	       O_RXIN, O_RXBAUD, O_EEPROM, O_TANK_L, O_TANK_C, O_TANK_LOSS, O_TANK_AMB, O_THERMO_C,
+	       O_THERMO_HYST, O_COLD_C, O_DRAWS, O_TANK_OUT };
 	static const struct option lo[] = {
 		{"elf", 1, 0, O_ELF}, {"scenario", 1, 0, O_SCEN}, {"seconds", 1, 0, O_SECS},
 		{"mains-hz", 1, 0, O_HZ}, {"mains-v", 1, 0, O_MV}, {"v-adc", 1, 0, O_VADC},
@@ -947,7 +1130,11 @@ static void parse_args(int argc, char **argv)
 		{"adc-noise-lsb", 1, 0, O_NOISE}, {"seed", 1, 0, O_SEED},
 		{"summary", 1, 0, O_SUM}, {"uart-out", 1, 0, O_UART}, {"realtime", 0, 0, O_RT},
 		{"stream", 0, 0, O_STREAM}, {"rx-input", 1, 0, O_RXIN}, {"rx-baud", 1, 0, O_RXBAUD},
-		{"eeprom", 1, 0, O_EEPROM}, {0, 0, 0, 0},
+		{"eeprom", 1, 0, O_EEPROM}, {"tank-litres", 1, 0, O_TANK_L}, {"tank-c", 1, 0, O_TANK_C},
+		{"tank-loss-w-per-k", 1, 0, O_TANK_LOSS}, {"tank-ambient-c", 1, 0, O_TANK_AMB},
+		{"thermostat-c", 1, 0, O_THERMO_C}, {"thermostat-hysteresis-k", 1, 0, O_THERMO_HYST},
+		{"cold-c", 1, 0, O_COLD_C}, {"draw-offs", 1, 0, O_DRAWS}, {"tank-out", 1, 0, O_TANK_OUT},
+		{0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -976,6 +1163,15 @@ static void parse_args(int argc, char **argv)
 		case O_RXIN: opt.rx_input = optarg; break;
 		case O_RXBAUD: opt.rx_baud = atof(optarg); break;
 		case O_EEPROM: opt.eeprom = optarg; break;
+		case O_TANK_L: opt.tank_litres = atof(optarg); break;
+		case O_TANK_C: opt.tank_c = atof(optarg); break;
+		case O_TANK_LOSS: opt.tank_loss_w_per_k = atof(optarg); break;
+		case O_TANK_AMB: opt.tank_ambient_c = atof(optarg); break;
+		case O_THERMO_C: opt.thermostat_c = atof(optarg); break;
+		case O_THERMO_HYST: opt.thermostat_hysteresis_k = atof(optarg); break;
+		case O_COLD_C: opt.cold_c = atof(optarg); break;
+		case O_DRAWS: opt.draw_offs = optarg; break;
+		case O_TANK_OUT: opt.tank_out = optarg; break;
 		default: usage();
 		}
 	}
@@ -994,6 +1190,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	noise_state = 0x9E3779B97F4A7C15ull ^ (uint64_t)opt.seed;
 	load_scenario(opt.scenario);
+	tank_setup();
 	avr_global_logger_set(logger);
 
 	elf_firmware_t fw;
@@ -1076,6 +1273,7 @@ int main(int argc, char **argv)
 		        cycle_to_s(avr->cycle), avr->pc, avr->data[0x5D] | (avr->data[0x5E] << 8));
 	if (opt.summary) write_summary(opt.summary, st, wall);
 	if (opt.eeprom) eeprom_save(opt.eeprom);
+	if (tank.on) tank_write_out();     /* the end of a run between two whole seconds */
 	fprintf(stderr, "pvsim-core: %.1f s simulated in %.1f s wall (%.2fx), %zu frames, cpu %s\n",
 	        m.run_s, wall, wall > 0 ? m.run_s / wall : 0, nframes, st);
 	if (uart_fd >= 0) close(uart_fd);
