@@ -62,6 +62,7 @@ static struct {
 	/* hot-water tank: tank_litres 0 = no model (ch1_w alone says whether the heater draws) */
 	double tank_litres, tank_c, tank_loss_w_per_k, tank_ambient_c, thermostat_c, thermostat_hysteresis_k, cold_c;
 	const char *draw_offs, *tank_out;
+	double probe_lost_from, probe_lost_to;  /* --tank-probe-lost: the file says nan then (-1: never) */
 	unsigned long seed;
 	int v_adc, i_adc;
 	char gate_port;
@@ -71,7 +72,7 @@ static struct {
 } opt = {
 	.seconds = -1, .mains_hz = 50, .mains_v = 230, .v_scale = 5.0, .i_scale = 40.0,
 	.ch2_delay = 0.5, .v_adc = 3, .i_adc = 5, .gate_port = 'D', .gate_bit = 2,
-	.delay_addr = -1, .adc_noise_lsb = 0.5, .seed = 1, .rx_baud = 9600,
+	.delay_addr = -1, .probe_lost_from = -1, .probe_lost_to = -1, .adc_noise_lsb = 0.5, .seed = 1, .rx_baud = 9600,
 	.tank_c = 45, .tank_loss_w_per_k = 1.6, .tank_ambient_c = 18, .thermostat_c = 70,
 	.thermostat_hysteresis_k = 5, .cold_c = 12,
 };
@@ -289,13 +290,15 @@ static void parse_draw_offs(const char *spec)
 }
 
 /* Via PATH.tmp and a rename: a reader (the gateway's sim_sensor) never sees half a file. */
-static void tank_write_out(void)
+static void tank_write_out(double t)
 {
 	if (!opt.tank_out || tank.out_failed) return;
 	char *tmp = xrealloc(NULL, strlen(opt.tank_out) + 5);
 	sprintf(tmp, "%s.tmp", opt.tank_out);
 	FILE *f = fopen(tmp, "w");
-	int ok = f && fprintf(f, "%.2f\n", tank.c) > 0;
+	/* a failed probe (as a DS18B20 with a bad CRC) reports "nan", not the water's temperature */
+	const int lost = opt.probe_lost_from >= 0 && t >= opt.probe_lost_from && t < opt.probe_lost_to;
+	int ok = f && (lost ? fprintf(f, "nan\n") : fprintf(f, "%.2f\n", tank.c)) > 0;
 	if (f && fclose(f) != 0) ok = 0;
 	if (ok && rename(tmp, opt.tank_out) != 0) ok = 0;
 	if (!ok) {
@@ -354,7 +357,7 @@ static void tank_setup(void)
 	tank_draw_due(0);
 	thermostat_update();
 	if (opt.tank_out) {
-		tank_write_out();
+		tank_write_out(0);
 		if (tank.out_failed) die("cannot write --tank-out %s", opt.tank_out);
 	}
 }
@@ -473,7 +476,7 @@ static void end_of_second(void)
 	seconds_v = xrealloc(seconds_v, (nseconds + 1) * sizeof *seconds_v);
 	seconds_v[nseconds++] = s;
 	/* the file first: a reader of the stream line then finds the file already that current */
-	if (tank.on) tank_write_out();
+	if (tank.on) tank_write_out(m.sec_index + 1);
 	if (opt.stream) emit_stream_line(&s);
 	m.sec_grid_j = m.sec_ch1_j = m.sec_ch2_j = m.sec_pv_j = m.sec_house_j = m.sec_t = 0;
 	m.sec_index++;
@@ -1109,7 +1112,8 @@ static void usage(void)
 	      "  [--adc-noise-lsb X] [--seed N]\n"
 	      "  [--summary OUT] [--uart-out P] [--rx-input P] [--rx-baud B] [--eeprom P]\n"
 	      "  [--tank-litres L [--tank-c C] [--tank-loss-w-per-k K] [--tank-ambient-c C] [--thermostat-c C]\n"
-	      "   [--thermostat-hysteresis-k K] [--cold-c C] [--draw-offs T:L,...] [--tank-out P]]\n"
+	      "   [--thermostat-hysteresis-k K] [--cold-c C] [--draw-offs T:L,...] [--tank-out P]\n"
+	      "   [--tank-probe-lost FROM_S:TO_S]]\n"
 	      "  [--realtime] [--stream]\n"
 	      "Normally run through sim/pvsim, which documents every option.\n", stderr);
 	exit(2);
@@ -1120,7 +1124,7 @@ static void parse_args(int argc, char **argv)
 	enum { O_ELF = 256, O_SCEN, O_SECS, O_HZ, O_MV, O_VADC, O_IADC, O_GPORT, O_GBIT, O_VSC, O_ISC,
 	       O_DADDR, O_C2D, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM,
 	       O_RXIN, O_RXBAUD, O_EEPROM, O_TANK_L, O_TANK_C, O_TANK_LOSS, O_TANK_AMB, O_THERMO_C,
-	       O_THERMO_HYST, O_COLD_C, O_DRAWS, O_TANK_OUT };
+	       O_THERMO_HYST, O_COLD_C, O_DRAWS, O_TANK_OUT, O_PROBE_LOST };
 	static const struct option lo[] = {
 		{"elf", 1, 0, O_ELF}, {"scenario", 1, 0, O_SCEN}, {"seconds", 1, 0, O_SECS},
 		{"mains-hz", 1, 0, O_HZ}, {"mains-v", 1, 0, O_MV}, {"v-adc", 1, 0, O_VADC},
@@ -1134,6 +1138,7 @@ static void parse_args(int argc, char **argv)
 		{"tank-loss-w-per-k", 1, 0, O_TANK_LOSS}, {"tank-ambient-c", 1, 0, O_TANK_AMB},
 		{"thermostat-c", 1, 0, O_THERMO_C}, {"thermostat-hysteresis-k", 1, 0, O_THERMO_HYST},
 		{"cold-c", 1, 0, O_COLD_C}, {"draw-offs", 1, 0, O_DRAWS}, {"tank-out", 1, 0, O_TANK_OUT},
+		{"tank-probe-lost", 1, 0, O_PROBE_LOST},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -1172,6 +1177,11 @@ static void parse_args(int argc, char **argv)
 		case O_COLD_C: opt.cold_c = atof(optarg); break;
 		case O_DRAWS: opt.draw_offs = optarg; break;
 		case O_TANK_OUT: opt.tank_out = optarg; break;
+		case O_PROBE_LOST:
+			if (sscanf(optarg, "%lf:%lf", &opt.probe_lost_from, &opt.probe_lost_to) != 2 ||
+			    opt.probe_lost_from < 0 || opt.probe_lost_to <= opt.probe_lost_from)
+				die("--tank-probe-lost %s: not FROM_S:TO_S (0 <= FROM_S < TO_S)", optarg);
+			break;
 		default: usage();
 		}
 	}
@@ -1273,7 +1283,7 @@ int main(int argc, char **argv)
 		        cycle_to_s(avr->cycle), avr->pc, avr->data[0x5D] | (avr->data[0x5E] << 8));
 	if (opt.summary) write_summary(opt.summary, st, wall);
 	if (opt.eeprom) eeprom_save(opt.eeprom);
-	if (tank.on) tank_write_out();     /* the end of a run between two whole seconds */
+	if (tank.on) tank_write_out(m.run_s);     /* the end of a run between two whole seconds */
 	fprintf(stderr, "pvsim-core: %.1f s simulated in %.1f s wall (%.2fx), %zu frames, cpu %s\n",
 	        m.run_s, wall, wall > 0 ? m.run_s / wall : 0, nframes, st);
 	if (uart_fd >= 0) close(uart_fd);

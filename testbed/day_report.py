@@ -75,6 +75,12 @@ def plot_run(records, path: Path, title: str) -> None:
     bottom.set_xlabel("s")
     bottom.legend(loc="upper left", fontsize=8)
     bottom.grid(alpha=0.3)
+    tank = [(r["t"], r["tank_c"]) for r in records if r.get("tank_c") is not None]
+    if tank:  # a scenario with the simulator's tank: its water on the right-hand axis
+        water = bottom.twinx()
+        water.plot([p[0] for p in tank], [p[1] for p in tank], color="#2ca02c", label="tank (degC)")
+        water.set_ylabel("degC")
+        water.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)

@@ -36,8 +36,13 @@ def build_all(log=print) -> tuple[Path, Path]:
 class System:
     """The running chain; stop() ends every process, in reverse order of start."""
 
-    def __init__(self, workdir: Path, scenario: Path, seconds: float | None, mains_hz: int):
+    def __init__(self, workdir: Path, scenario: Path, seconds: float | None, mains_hz: int, sim_args=()):
+        """sim_args: more pvsim options (the scenario's own `# pvsim:` lines apply too). With a tank
+        (--tank-litres), its temperature reaches the gateway's tank sensor (host/gateway-host.yaml)
+        through the file ROUTEUR_PV_TANK_FILE names."""
         self.workdir, self.scenario, self.seconds, self.mains_hz = workdir, scenario, seconds, mains_hz
+        self.sim_args = list(sim_args)
+        self.tank_file = workdir / "tank.txt"
         self.pty = PtyPair(workdir)
         self.gateway = self.client = self.sim = None
         self.fifo_fd = None
@@ -51,13 +56,18 @@ class System:
             shutil.rmtree(self.workdir / home, ignore_errors=True)
         self.pty.start()
         udp_port = free_udp_port()
+        self.tank_file.unlink(missing_ok=True)
         self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={
-            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port)}, env_prefix="ROUTEUR_PV")
+            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port),
+            "ROUTEUR_PV_TANK_FILE": str(self.tank_file)}, env_prefix="ROUTEUR_PV")
         self.gateway.start()
         # The same pty both ways: the ATmega's frames out, the gateway's commands into its RX.
         cmd = [sys.executable, str(PVSIM), "--elf", str(ATMEGA_ELF), "--scenario", str(self.scenario), "--realtime",
                "--stream", "--uart-out", str(self.pty.b), "--rx-input", str(self.pty.b),
-               "--mains-hz", str(self.mains_hz), "--summary", str(self.workdir / "sim-summary.json")]
+               "--mains-hz", str(self.mains_hz), "--summary", str(self.workdir / "sim-summary.json"),
+               *self.sim_args]
+        if self.has_tank():
+            cmd += ["--tank-out", str(self.tank_file)]
         if client_program is not None:
             self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
                 "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT")
@@ -72,6 +82,9 @@ class System:
             cmd += ["--seconds", str(self.seconds)]
         self.sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(self.workdir / "sim.log", "w"),
                                     text=True, bufsize=1, start_new_session=True)
+
+    def has_tank(self) -> bool:
+        return "--tank-litres" in self.sim_args or "--tank-litres" in self.scenario.read_text()
 
     def feed_channel_2(self, watts: float) -> None:
         if self.fifo_fd is None:  # stopping: nothing reads channel 2 any more
@@ -100,7 +113,7 @@ class System:
 
 class StreamRecords:
     """The running simulator's --stream records (one per simulated second), read on a thread:
-    {t, pv_w, house_w, grid_w, ch1_w, ch2_w, frame}."""
+    {t, pv_w, house_w, grid_w, ch1_w, ch2_w, tank_c, thermostat_open, frame}."""
 
     def __init__(self, sim: subprocess.Popen):
         self.records: list[dict] = []
@@ -117,6 +130,17 @@ class StreamRecords:
 
     def now(self) -> float:
         return self.records[-1]["t"] if self.records else 0.0
+
+
+async def wait_records(stream: StreamRecords, since: float, seconds: int, timeout: float = 30.0) -> list[dict]:
+    """The simulator's records of `seconds` whole simulated seconds from `since`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = [r for r in stream.since(since) if r["t"] < since + seconds]
+        if len(records) >= seconds:
+            return records
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no simulator records for {since}..{since + seconds} s (last at {stream.now()})")
 
 
 async def command_latencies(gateway, count: int = 10, timeout: float = 5.0) -> list[float]:

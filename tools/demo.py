@@ -9,6 +9,10 @@
 A live view is drawn every second; at the end (or on Ctrl-C) out/demo.png and
 out/demo-summary.json are written. DEMO_SECONDS=N runs headless for N seconds (tests use it).
 Every process started here is stopped on the way out, whatever happens.
+
+A scenario with the simulator's tank (`# pvsim: --tank-litres ...`) shows the hot-water manager too;
+its `# demo: deadline_in_s N` line sets the manager's deadline N s ahead (rounded up to the minute)
+through the API, as a user would in Home Assistant (sim/scenarios/winter_evening.csv).
 """
 from __future__ import annotations
 
@@ -31,6 +35,46 @@ CLIENT_POWER_SENSOR = "simulated_heater_power"  # what the client's dimmer runti
 # The gateway's energy totals (kWh entities) in the summary, in Wh, beside the simulator's figures.
 GATEWAY_ENERGY = {"gateway_routed_wh": "routed_energy", "gateway_grid_import_wh": "grid_import_energy",
                   "gateway_grid_export_wh": "grid_export_energy"}
+
+
+DEMO_DIRECTIVE = "# demo:"
+
+
+def demo_directives(scenario: Path) -> dict:
+    """`# demo: key value` lines of the scenario (numbers)."""
+    out = {}
+    for line in scenario.read_text().splitlines():
+        if line.strip().startswith(DEMO_DIRECTIVE):
+            key, value = line.strip()[len(DEMO_DIRECTIVE):].split()
+            out[key] = float(value)
+    return out
+
+
+async def set_deadline(gateway: ApiWatcher, in_s: float) -> float:
+    """The deadline in_s from now, rounded up to the minute (the manager's resolution), set on the
+    gateway's "Hot water deadline time" and enabled; returns its wall-clock time (epoch s)."""
+    at = (int(time.time() + in_s) // 60 + 1) * 60
+    local = time.localtime(at)
+    gateway.client.time_command(gateway.infos["hot_water_deadline_time"].key, local.tm_hour, local.tm_min, 0)
+    gateway.client.switch_command(gateway.infos["hot_water_deadline"].key, True)
+    return float(at)
+
+
+def hot_water_summary(records: list[dict], deadline: dict | None) -> dict:
+    """What the water did (the simulator) and, with a deadline, whether it was met."""
+    tank = [r for r in records if r.get("tank_c") is not None]
+    if not tank:
+        return {}
+    out = {"tank_c_start": tank[0]["tank_c"], "tank_c_end": tank[-1]["tank_c"],
+           "tank_c_max": max(r["tank_c"] for r in tank),
+           "forced_s": sum(1 for r in records if r.get("hot_water_forcing")),
+           "first_forced_t": next((r["t"] for r in records if r.get("hot_water_forcing")), None)}
+    if deadline:
+        at = next((r for r in tank if r["t"] >= deadline["t"]), None)
+        out.update({"deadline_t": round(deadline["t"], 1), "deadline_c": deadline["c"],
+                    "tank_c_at_deadline": at["tank_c"] if at else None,
+                    "deadline_met": bool(at and at["tank_c"] >= deadline["c"] - 0.2)})
+    return out
 
 
 def cut_faults(args, t: float, system: System) -> None:
@@ -64,6 +108,16 @@ def live_view(record: dict, gateway: dict, client: dict, frame_rate: float) -> s
         f" gateway VO2   {gateway.get('channel_2_ratio', float('nan')):5.0f} %   client level "
         f"{client.get('level', float('nan')):5.1f} %   ratio stale: {client.get('ratio_stale')}",
     ]
+    if record.get("tank_c") is not None:
+        starts = gateway.get("hot_water_forcing_starts")
+        starts_in = f"in {starts - time.time():4.0f} s" if starts == starts and starts else "not planned"
+        lines += ["",
+                  f" tank          {record['tank_c']:7.2f} degC (simulator)   gateway sensor "
+                  f"{gateway.get('tank_temperature', float('nan')):6.2f} degC",
+                  f" hot water     {gateway.get('hot_water_state', '?')}   energy needed "
+                  f"{gateway.get('hot_water_energy_needed', float('nan')):5.3f} kWh   forcing starts {starts_in}",
+                  f" into the water today: solar {gateway.get('hot_water_solar_energy_today', float('nan')):5.3f} kWh"
+                  f"   grid {gateway.get('hot_water_grid_energy_today', float('nan')):5.3f} kWh"]
     return "\n".join(lines)
 
 
@@ -97,6 +151,8 @@ async def run(args) -> int:
     gateway_program, client_program = build_all()
     system = System(Path(args.workdir), Path(args.scenario), args.seconds, args.mains_hz)
     capacity = scenario_capacity(Path(args.scenario))
+    directives = demo_directives(Path(args.scenario))
+    deadline = None
     records: list[dict] = []
     frame_times: list[float] = []
     # Ctrl-C, SIGTERM or a closed terminal cancel this task; its finally stops every process
@@ -115,6 +171,8 @@ async def run(args) -> int:
         watchers.append(client)
         client.listeners.append(lambda name, value: name == CLIENT_POWER_SENSOR and value == value
                                 and system.feed_channel_2(value))
+        if "deadline_in_s" in directives:
+            deadline_wall = await set_deadline(gateway, directives["deadline_in_s"])
         gateway.listeners.append(lambda name, value: name == "frames_received" and frame_times.append(time.monotonic()))
         while True:
             line = await loop.run_in_executor(None, system.sim.stdout.readline)
@@ -125,15 +183,23 @@ async def run(args) -> int:
             record["link"] = gateway.states.get("atmega_link")
             record["client_level"] = client.states.get("level")
             record["ratio_stale"] = client.states.get("ratio_stale")
+            if record.get("tank_c") is not None:
+                record["hot_water_state"] = gateway.states.get("hot_water_state")
+                record["hot_water_forcing"] = gateway.states.get("hot_water_forcing")
+            if "deadline_in_s" in directives and deadline is None:  # in simulated time (real time runs)
+                deadline = {"t": record["t"] + deadline_wall - time.time(),
+                            "c": gateway.states.get("deadline_temperature", float("nan"))}
             records.append(record)
             cut_faults(args, record["t"], system)
             now = time.monotonic()
             rate = sum(1 for t in frame_times if t > now - 5.0) / 5.0
             if headless:
                 if int(record["t"]) % 10 == 0:
+                    water = (f" tank={record['tank_c']:.1f}C hot_water={record.get('hot_water_state')}"
+                             if record.get("tank_c") is not None else "")
                     print(f"t={record['t']:5.0f}s pv={record['pv_w']:5.0f} house={record['house_w']:5.0f} "
                           f"grid={record['grid_w']:+6.0f} ch1={record['ch1_w']:5.0f} ch2={record['ch2_w']:5.0f} "
-                          f"link={record['link']} frames/s={rate:.1f}", flush=True)
+                          f"link={record['link']} frames/s={rate:.1f}{water}", flush=True)
             else:
                 print(live_view(record, gateway.states, client.states, rate), flush=True)
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -147,7 +213,9 @@ async def run(args) -> int:
                 energy = await asyncio.wait_for(gateway_energy_at_the_end(system, watchers[0]), GATEWAY_LINK_TIMEOUT_S + 6)
         await shut_down(loop, signals, system, watchers)
     if records:
-        summary = write_summary(records, out / "demo-summary.json", extra=energy)
+        hot_water = hot_water_summary(records, deadline)
+        summary = write_summary(records, out / "demo-summary.json",
+                                extra={**energy, **({"hot_water": hot_water} if hot_water else {})})
         (out / "demo-series.json").write_text(json.dumps(records) + "\n")
         plot_run(records, out / "demo.png", f"Routeur PV demo: {Path(args.scenario).name}")
         print(json.dumps(summary, indent=2))

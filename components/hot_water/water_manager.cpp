@@ -155,14 +155,23 @@ void Manager::plan_deadline_(const Inputs &in, Decision &d) const {
     const float missing = c.deadline_kwh - (today ? this->energy_today_kwh_ : 0.0f);
     forcing_s = missing > 0.0f ? missing * kJoulesPerKwh / c.heater_w : 0.0f;
   } else {
-    // Forcing of duration f ending at the deadline starts from the tank as it cools until then; a
-    // few rounds of this fixed point give f.
+    // Forcing ends with the last off-peak minute before the deadline, at the temperature that
+    // cools to the target by the deadline; forcing of duration f ending then starts from the tank
+    // as it cools until then: a few rounds of this fixed point give f.
+    int64_t end = deadline;
+    while (end > in.now_s && end > deadline - kDay && !this->off_peak_at_(end - 60)) end -= 60;
+    if (end <= in.now_s || end <= deadline - kDay) end = deadline;  // no off-peak left before it
+    const float capacity = c.tank.volume_l * kJoulesPerLitreKelvin;
+    const float target_c = c.deadline_c + c.aim_above_c;
+    const float at_end_c = c.tank.ambient_c + (target_c - c.tank.ambient_c) *
+                                                  std::exp(float(deadline - end) * c.tank.loss_w_per_k / capacity);
+    const float to_end_s = float(end - in.now_s);
     forcing_s = 0.0f;
     for (int round = 0; round < 4; ++round) {
-      const float idle = left_s - forcing_s;
+      const float idle = to_end_s - forcing_s;
       const float at_start = tank_after(c.tank, in.tank_c, 0.0f, idle > 0.0f ? idle : 0.0f);
-      forcing_s = seconds_to_heat(c.tank, at_start, c.deadline_c, c.heater_w);
-      if (!std::isfinite(forcing_s) || forcing_s > left_s) break;
+      forcing_s = seconds_to_heat(c.tank, at_start, at_end_c, c.heater_w);
+      if (!std::isfinite(forcing_s) || forcing_s > to_end_s) break;
     }
     if (!std::isfinite(forcing_s)) forcing_s = left_s;  // cannot get there: all the time left
   }
@@ -177,7 +186,7 @@ void Manager::plan_deadline_(const Inputs &in, Decision &d) const {
   const float trust = c.solar_trust * this->solar_today_ratio_(in.now_s);
   d.forcing_left_kwh = need_kwh - trust * solar_outside;
   const float forced_per_min = c.heater_w * 60.0f / kJoulesPerKwh;
-  const float want_kwh = need_kwh * (1.0f + c.plan_margin) + forced_per_min;  // a minute more: resolution
+  const float want_kwh = need_kwh * (1.0f + c.plan_margin);
   float solar_kwh = trust * this->solar_yesterday_between_(in.now_s, deadline);
   d.solar_expected_kwh = solar_kwh < need_kwh ? solar_kwh : need_kwh;
   if (solar_kwh >= want_kwh) return;
@@ -189,7 +198,9 @@ void Manager::plan_deadline_(const Inputs &in, Decision &d) const {
     forced_kwh += forced_per_min;
     if (t >= in.now_s) solar_kwh -= trust * this->solar_yesterday_kwh_[minute_of_day(t) / 60] / 60.0f;
     if (forced_kwh + solar_kwh >= want_kwh) {
-      d.forcing_starts_s = t;
+      // only the part of this minute that is needed (to the second)
+      const float spare_s = (forced_kwh + solar_kwh - want_kwh) / forced_per_min * 60.0f;
+      d.forcing_starts_s = t + int64_t(spare_s < 60.0f ? spare_s : 59.0f);
       return;
     }
   }

@@ -57,6 +57,7 @@ struct Config {
   float deadline_c{55.0f};
   float deadline_kwh{0.0f};  ///< > 0: the deadline asks for this much energy into the water today instead
   float plan_margin{0.10f};  ///< forcing starts this share of its duration earlier (model error)
+  float aim_above_c{0.2f};   ///< deadline forcing heats this much above the target (model error)
   float solar_trust{0.7f};   ///< share of yesterday's solar energy counted on for today
   OffPeakSource off_peak_source{OffPeakSource::NONE};
   std::vector<DailyWindow> off_peak;
@@ -109,6 +110,12 @@ class Manager {
   /// Local days on which the tank completed a cycle (a hold), since the start.
   uint32_t legionella_cycles() const { return this->legionella_cycles_; }
   bool legionella_overdue(int64_t now_s) const;
+  /// After a restart: what went into the water on local day `day` (days since the epoch) before it,
+  /// so an energy deadline does not ask for it again.
+  void restore_energy_today(int64_t day, float kwh) {
+    this->day_ = day;
+    this->energy_today_kwh_ = kwh;
+  }
   /// Energy into the water since local midnight (kWh), from the updates' water_w.
   float energy_today_kwh() const { return this->energy_today_kwh_; }
   const Config &config() const { return this->config_; }

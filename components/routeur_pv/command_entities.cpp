@@ -20,8 +20,8 @@ void SettingNumber::control(float value) {
   this->parent_->request_settings(&setting, 1);  // the state follows when the frames report it
 }
 
-void BoostNumber::setup() {
-  float value = this->initial_value_;
+void KeptNumber::setup() {
+  float value = this->first_value_();
   if (this->restore_value_) {
     this->pref_ = this->make_entity_preference<float>();
     float saved;
@@ -31,11 +31,13 @@ void BoostNumber::setup() {
   this->apply_(value);
 }
 
-void BoostNumber::control(float value) {
+void KeptNumber::control(float value) {
   this->apply_(value);
   if (this->restore_value_)
     this->pref_.save(&value);
 }
+
+void KeptNumber::dump_restore_() const { ESP_LOGCONFIG(TAG, "  Restore value: %s", YESNO(this->restore_value_)); }
 
 void BoostNumber::apply_(float value) {
   this->publish_state(value);
@@ -52,7 +54,7 @@ void BoostNumber::dump_config() {
   } else {
     LOG_NUMBER("", "Routeur PV boost duration", this);
   }
-  ESP_LOGCONFIG(TAG, "  Restore value: %s", YESNO(this->restore_value_));
+  this->dump_restore_();
 }
 #endif
 

@@ -32,25 +32,38 @@ class SettingNumber : public number::Number, public Parented<RouteurPvComponent>
   Setting setting_{SETTING_HEATER};
 };
 
-/// "Boost power" (%) or "Boost duration" (min): what the select's Boost starts; kept by the gateway,
-/// restored after a restart (restore_value) or its initial value.
-class BoostNumber : public number::Number, public Component, public Parented<RouteurPvComponent> {
+/// A number the gateway keeps (also the hot-water manager's): it starts from first_value_(), or with
+/// restore_value from the value saved last; each change is applied (apply_ publishes it) and saved.
+class KeptNumber : public number::Number, public Component {
  public:
-  enum Kind : uint8_t { POWER, DURATION };
-  void set_kind(Kind kind) { this->kind_ = kind; }
-  void set_initial_value(float value) { this->initial_value_ = value; }
   void set_restore_value(bool restore) { this->restore_value_ = restore; }
   void setup() override;
-  void dump_config() override;
+  /// After the parents' setters (code generation) and before their first use.
   float get_setup_priority() const override { return setup_priority::DATA; }
 
  protected:
   void control(float value) override;
-  void apply_(float value);
-  Kind kind_{POWER};
-  float initial_value_{NAN};
+  virtual float first_value_() const = 0;
+  virtual void apply_(float value) = 0;
+  void dump_restore_() const;
   bool restore_value_{true};
   ESPPreferenceObject pref_;
+};
+
+/// "Boost power" (%) or "Boost duration" (min): what the select's Boost starts; kept by the gateway,
+/// restored after a restart (restore_value) or its initial value.
+class BoostNumber : public KeptNumber, public Parented<RouteurPvComponent> {
+ public:
+  enum Kind : uint8_t { POWER, DURATION };
+  void set_kind(Kind kind) { this->kind_ = kind; }
+  void set_initial_value(float value) { this->initial_value_ = value; }
+  void dump_config() override;
+
+ protected:
+  float first_value_() const override { return this->initial_value_; }
+  void apply_(float value) override;
+  Kind kind_{POWER};
+  float initial_value_{NAN};
 };
 #endif
 

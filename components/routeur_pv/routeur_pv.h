@@ -158,6 +158,19 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   const LegacyValues &legacy_values() const { return this->legacy_; }
   const FrameParser &parser() const { return this->parser_; }
   bool link_ok() const { return this->link_ok_; }
+  /// The configured heater_power (W, NaN when not given).
+  float heater_power() const { return this->heater_power_; }
+  /// What channel 1 delivered in the last valid frame (parser().frame(); fresh while link_ok()), W:
+  /// PW1, or on an older ATmega POR (clamped at 0) x heater_power; NaN when neither is known.
+  float last_routed_power() const {
+    const Frame &f = this->parser_.frame();
+    if (f.has(FIELD_PW1))
+      return static_cast<float>(f.value[FIELD_PW1]);
+    if (!f.has(FIELD_POR))
+      return NAN;
+    const float por = static_cast<float>(f.value[FIELD_POR]);
+    return (por > 0.0f ? por : 0.0f) * this->heater_power_ / 100.0f;
+  }
 
  protected:
   void handle_frame_(const Frame &frame);

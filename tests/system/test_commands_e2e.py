@@ -8,7 +8,7 @@ import time
 import pytest
 from testbed.esphome_host import ApiWatcher
 from testbed.simrun import write_scenario
-from testbed.system import StreamRecords, System, build_all, command_latencies
+from testbed.system import StreamRecords, System, build_all, command_latencies, wait_records
 
 pytestmark = pytest.mark.slow
 
@@ -17,17 +17,6 @@ HEATER_W = 2000  # the simulated heater (the scenario's ch1_w)
 
 def mean(records, key):
     return sum(r[key] for r in records) / len(records)
-
-
-async def wait_records(stream: StreamRecords, since: float, seconds: int, timeout: float = 30.0) -> list[dict]:
-    """The simulator's records of `seconds` whole simulated seconds from `since`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        records = [r for r in stream.since(since) if r["t"] < since + seconds]
-        if len(records) >= seconds:
-            return records
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no simulator records for {since}..{since + seconds} s (last at {stream.now()})")
 
 
 @pytest.fixture(scope="module")
