@@ -93,6 +93,75 @@ def test_documented_change_generates(project, yaml_name, node, tmp_path):
     assert (component / "water_manager.cpp").exists() and (component / "hot_water.cpp").exists()
 
 
+# The off-peak signals docs/hot_water.md shows: the Linky meter's tariff through ESPHome's own
+# teleinfo (historical mode, PTEC "HC.."/"HP.."; its TIC output through an optocoupler to D6), or a
+# Home Assistant binary sensor.
+TARIFF_SIGNALS = {
+    "teleinfo": ("""
+uart:
+  - id: tic_uart
+    rx_pin: GPIO12
+    baud_rate: 1200
+    data_bits: 7
+    parity: EVEN
+teleinfo:
+  id: linky
+  uart_id: tic_uart
+  historical_mode: true
+text_sensor:
+  - platform: teleinfo
+    id: tariff
+    tag_name: PTEC
+    name: "Tariff period"
+hot_water:
+  off_peak:
+    text_sensor: tariff
+""", "water->set_off_peak_text_sensor(tariff);"),
+    "homeassistant": ("""
+binary_sensor:
+  - platform: homeassistant
+    id: hc
+    entity_id: binary_sensor.off_peak
+hot_water:
+  off_peak:
+    binary_sensor: hc
+    windows: ["22:00-06:00"]
+""", "water->set_off_peak_binary_sensor(hc);"),
+}
+
+
+def uart_as_list(text: str) -> str:
+    """`uart:` with one bus as a mapping -> the same bus as the first item of a list."""
+    lines, out, inside, first = text.splitlines(), [], False, True
+    for line in lines:
+        if line == "uart:":
+            inside = True
+        elif inside and line.startswith("  "):
+            line = ("  - " if first else "    ") + line[2:]
+            first = False
+        elif inside and line.strip():
+            inside = False
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("signal", list(TARIFF_SIGNALS))
+def test_documented_change_with_a_tariff_signal_generates(project, signal, tmp_path):
+    more, expected = TARIFF_SIGNALS[signal]
+    name = f"hw-{signal}.yaml"
+    text = documented((project / "gateway.yaml").read_text())
+    if signal == "teleinfo":  # the gateway's uart becomes the first of two
+        text = uart_as_list(text)
+        more = more.replace("uart:\n", "")
+        text = text.replace("\nlogger:", more.split("teleinfo:")[0].rstrip() + "\n\nlogger:", 1)
+        more = "teleinfo:" + more.split("teleinfo:", 1)[1]
+    (project / name).write_text(text + more)
+    r = run_esphome("compile", "--only-generate", name, cwd=project, data_dir=tmp_path)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    main = (tmp_path / "build" / "routeur-pv" / "src" / "main.cpp").read_text()
+    assert expected in main
+
+
 @pytest.mark.parametrize("yaml_name", ["gateway.yaml", "gateway-esp32.yaml"])
 def test_documented_change_without_tx_pin_names_it(project, yaml_name, tmp_path):
     name = f"hw-notx-{yaml_name}"
