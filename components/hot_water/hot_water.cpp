@@ -189,10 +189,13 @@ int8_t HotWaterComponent::off_peak_signal_() const {
 }
 
 void HotWaterComponent::apply_(const Decision &d) {
-  const bool changed = !this->applied_ || d.action != this->last_action_;
+  // The hub starts in solar routing: a first decision of solar routing changes nothing (and must
+  // not cancel a request made meanwhile, e.g. an automation's boost at boot).
+  const bool changed = d.action != this->last_action_;
+  const bool first = !this->applied_;
   this->applied_ = true;
   this->last_action_ = d.action;
-  if (changed) {
+  if (changed || first) {
     const char *name = action_name(d.action);
     if (std::strcmp(name, d.reason) == 0) {
       ESP_LOGI(TAG, "Decision: %s", name);
@@ -235,8 +238,9 @@ void HotWaterComponent::apply_(const Decision &d) {
       break;
     case Action::SOLAR:
     default:
-      if (changed)
-        this->hub_->request_auto();  // in between, a manual "Channel 1 mode" is left alone
+      // in between, a manual "Channel 1 mode" is left alone; and the hub is in auto after a start
+      if (changed && requested != routeur_pv::Ch1Request::AUTO)
+        this->hub_->request_auto();
       break;
   }
 }

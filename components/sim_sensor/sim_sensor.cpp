@@ -66,6 +66,9 @@ void SimSensor::update() {
     }
     this->last_problem_ = problem;
   }
+  // unknown once, not every second while it stays unknown (nothing new for Home Assistant)
+  if (std::isnan(value) && this->has_state() && std::isnan(this->state))
+    return;
   this->publish_state(value);
 }
 
