@@ -56,10 +56,11 @@ def test_the_relay_forces_and_the_maximum_opens_it_and_stops_channel_1(chain):
         assert await w.wait_for(lambda s: s.get("channel_1_mode_in_force") == "off", 4), w.states
         after = await wait_records(stream, stream.now() + 2, 5)
         assert all(r["ch1_w"] < 5 for r in after), after
-        # Someone closes the relay by hand meanwhile: the maximum opens it again.
+        # Someone closes the relay by hand meanwhile: the maximum opens it again at the next
+        # update (which may come before Home Assistant even sees it closed).
         w.client.switch_command(w.infos["heater_relay"].key, True)
-        assert await w.wait_for(lambda s: s.get("heater_relay") is True, 2), w.states
-        assert await w.wait_for(lambda s: s.get("heater_relay") is False, 3), w.states
+        await asyncio.sleep(2.5)
+        assert w.states["heater_relay"] is False, w.states
         await w.disconnect()
 
     asyncio.run(body())
