@@ -187,7 +187,15 @@ def bench_hot_water(_workdir: Path) -> dict:
     return json.loads(out.stdout)
 
 
-SECTIONS = {"atmega": bench_atmega, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
+def bench_channel2(workdir: Path) -> dict:
+    """Channel 2 on the scenarios of issue 13 (testbed/ch2_scenarios.py), clients answering 0.3 s and
+    1 s after each frame; simulated, deterministic."""
+    from testbed.ch2_scenarios import run_all
+
+    return run_all(workdir)
+
+
+SECTIONS = {"atmega": bench_atmega, "channel2": bench_channel2, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
             "link": bench_link, "hot_water": bench_hot_water}
 
 

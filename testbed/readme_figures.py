@@ -42,6 +42,38 @@ def table(header, rows) -> str:
     return "\n".join(lines)
 
 
+# Issue 13's targets, per scenario of testbed/ch2_scenarios.py: routed share (%) by client delay.
+CH2_ROUTED_TARGET = {"fast_clouds": {"0.3": ">= 98.5", "1": ">= 97"}}
+CH2_BEFORE = ROOT / "bench" / "ch2_before.json"  # the same scenarios on the firmware before issue 13 (029b3c9)
+
+
+def _ch2_cells(fig: dict) -> str:
+    steps = fig["steps"][1:] if len(fig["steps"]) > 1 else fig["steps"]  # after boot, unless boot is the step
+    settle = [s["settle_s"] for s in steps]
+    worst = "never" if None in settle else (f"{max(settle)} s" if settle else "")
+    imports = f"{max(s['max_import_w'] for s in steps)} W" if steps else ""
+    spans = [s["vo2_last_5_s"] for s in steps if s["vo2_last_5_s"]]
+    vo2 = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
+    return f"{fig['routed_pct']} % / {fig['router_import_pct']} %", worst, imports, vo2
+
+
+def channel2_table(channel2: dict) -> str:
+    before = json.loads(CH2_BEFORE.read_text()) if CH2_BEFORE.exists() else {}
+    rows = []
+    for name, by_delay in channel2.items():
+        for delay, fig in by_delay.items():
+            now = _ch2_cells(fig)
+            old = _ch2_cells(before[name][delay]) if name in before and delay in before[name] else ("",) * 4
+            target = CH2_ROUTED_TARGET.get(name, {}).get(delay, "")
+            rows.append((f"{name.replace('_', ' ')}, {delay} s", now[0], old[0], target + (" / <= 0.3" if target else ""),
+                         now[1], old[1], now[2], old[2], now[3], old[3]))
+    header = ("scenario, client delay", "routed / router import", "before", "target", "settled within +-20 W",
+              "before", "worst import after a step", "before", "VO2 in the last 5 s", "before")
+    return "\n".join(["**Channel 2** (the ATmega ELF in the simulator, its client answering 0.3 s or 1 s after each "
+                      "frame; `testbed/ch2_scenarios.py`; before = the firmware before issue 13, "
+                      "`bench/ch2_before.json`)", "", table(header, rows)])
+
+
 def render(results: dict) -> str:
     out = [f"Last `make bench`: {results.get('date', '?')}.", ""]
     atmega = results.get("atmega")
@@ -95,6 +127,9 @@ def render(results: dict) -> str:
                 ("... gate error, worst", f"{link['rx_flood_gate_error_us_max']} us", "<= 20 us"),
                 ("... frames missed", link["rx_flood_frames_missed"], "0")]
         out += ["**Command line (gateway -> ATmega)**", "", table(("figure", "measured", "target"), rows), ""]
+    channel2 = results.get("channel2")
+    if channel2:
+        out += channel2_table(channel2), ""
     hot_water = results.get("hot_water")
     if hot_water:
         rows = []

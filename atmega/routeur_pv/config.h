@@ -117,36 +117,39 @@ constexpr float kSaturatedFraction = 0.98f;     // demand >= 98 % of heater: cha
 
 // ---------------------------------------------------------------- channel 2 ratio (VO2)
 constexpr float kCh2Watts = 1000.0f;            // rating of the Wi-Fi channel-2 load
-constexpr float kCh2Gain = 0.9f;                // share of the measured excess taken per update
+constexpr uint8_t kCh2GainEighths = 7;          // share of a large excess taken per step (7/8)
 constexpr uint8_t kVo2Max = 100;
 // VO2 is proposed from the export averaged over a window of cycles, once the last VO2 sent has
 // shown in the measurements (see Ch2Ratio): its frame's transmission (~0.11 s at 9600 baud), the
 // gateway, the network and the client take ~0.2 s on hardware, ~0.45 s in the simulated chain, and
 // up to ~1.2 s with a legacy client polling the gateway every second.
 constexpr uint8_t kVo2WindowCycles = 5;                // 0.1 s at 50 Hz
-constexpr uint8_t kCh2SmallChangeTimeoutCycles = 25;   // a small change is assumed applied after 0.5 s
-constexpr uint8_t kCh2LargeChangeTimeoutCycles = 100;  // a large one that never shows: after 2 s
-constexpr float kCh2SettleNoiseWatts = 15.0f;          // window-to-window scatter of the spare power
-// A window proposes only if its cycles' export spans less than this + 10 % of its mean (steady).
-constexpr float kVo2SteadyBandWatts = 30.0f;
+// The client's delay is measured from its answers; until the first one it is taken as 1 s. A
+// change is assumed applied after twice the delay (+ two windows), at most kCh2MaxTimeoutCycles.
+constexpr uint8_t kCh2InitialResponseCycles = 50;
+constexpr uint8_t kCh2MaxTimeoutCycles = 150;          // 3 s at 50 Hz
+// Until an answer has measured the watts channel 2 really has, a large step takes only this share
+// of the excess (5/8: a load up to 1.6 times its rating then never imports).
+constexpr uint8_t kCh2FirstGainEighths = 5;
+constexpr int16_t kCh2GainMinMoveWatts = 100;          // answers that small do not measure the gain
+constexpr int16_t kCh2SettleNoiseWatts = 15;           // window-to-window scatter of the spare power
+// A window proposes only if its cycles' spare power spans less than this + 1/8 of its mean (steady).
+constexpr int16_t kVo2SteadyBandWatts = 30;
 // A proposal that moves VO2 by this many points or more is sent at once in an early frame.
 constexpr uint8_t kVo2UrgentStep = 5;
 // Frames are never closer than this: the UART sends the previous one from the frame buffer.
 constexpr uint8_t kMinFrameGapCycles = 10;  // 0.2 s at 50 Hz, 0.17 s at 60 Hz
-// VO2 is handed back to channel 1 only while channel 1 holds the export within this band of its
-// target over the second, and while channel 1 is known to absorb power (see below).
-constexpr float kCh2GiveBackBandWatts = 20.0f;
 
 // ---------------------------------------------------------------- channel-1 absorption detector
 // Does the heater draw what is fired (thermostat closed) or nothing (thermostat open)? Per valid
 // cycle: the change of the measured import against the change of the power commanded; least-squares
 // slope over a window (1 = absorbing, 0 = draws nothing). See AbsorptionDetector in regulator.h.
 constexpr uint8_t kAbsorbWindowCycles = 25;     // one verdict per 0.5 s window at most
-constexpr float kAbsorbMinSwingWatts = 120.0f;  // verdict only if sum(delta_d^2) >= this^2
+constexpr int16_t kAbsorbMinSwingWatts = 120;  // verdict only if sum(delta_d^2) >= this^2
 constexpr float kAbsorbSlopeThreshold = 0.5f;   // slope above: absorbing (a heater off by +-50 % too)
 constexpr float kAbsorbSignificanceZ = 3.0f;    // a verdict needs the slope this many sigmas off 0.5
-constexpr float kAbsorbMaxSlope = 1.5f;         // import change a heater can explain, per W commanded
-constexpr float kAbsorbNoiseWatts = 50.0f;      // beyond that +- this: a house change, clipped
+constexpr float kAbsorbMaxSlope = 1.5f;         // import change a heater can explain, per W commanded (dd + dd/2)
+constexpr int16_t kAbsorbNoiseWatts = 50;        // beyond that +- this: a house change, clipped
 // While channel 1 is judged "not absorbing", idle (demand below the probe) and VO2 holds surplus,
 // its demand is raised to the probe power once per interval: a closed thermostat then shows up in
 // the measured import (a few cycles of <= 200 W import, once); an open one draws nothing.
@@ -222,9 +225,13 @@ static_assert(kZcOutlierMinTicks >= 32 && kZcOutlierMinTicks <= kZcOutlierMaxTic
 static_assert(kZcMaxOutliers >= 2 && kZcStableCrossings >= 3, "tracker re-lock");
 static_assert(kZcArmScaled > 0 && kZcArmScaled < 300 * kVoltageScale, "arming threshold");
 static_assert(kRegulatorGain > 0.0f && kRegulatorGain < 1.0f, "integral gain: stable for 0 < g < 1");
-static_assert(kCh2Gain > 0.0f && kCh2Gain < 1.0f, "channel-2 gain must not overshoot");
-static_assert(kVo2WindowCycles >= 3 && kVo2WindowCycles < kCh2SmallChangeTimeoutCycles &&
-              kCh2SmallChangeTimeoutCycles < kCh2LargeChangeTimeoutCycles, "VO2 window and response timeouts");
+static_assert(kVo2WindowCycles >= 3 && 2 * kCh2InitialResponseCycles + 2 * kVo2WindowCycles <= kCh2MaxTimeoutCycles,
+              "VO2 window and response timeouts");
+static_assert(kCh2FirstGainEighths > 0 && kCh2FirstGainEighths <= kCh2GainEighths && kCh2GainEighths < 8,
+              "channel-2 gains: never overshoot");
+// Whole watts in 16 bits: channel 2 measured up to twice its rating, spare = export + heater.
+static_assert(2 * int32_t(kMaxCh2Watts) < 32767 && int32_t(kMaxHeaterWatts) * 2 + 2 * int32_t(kMaxCh2Watts) < 32767,
+              "channel-2 watts in int16_t");
 static_assert(kVo2UrgentStep >= 2 && kVo2UrgentStep <= 20, "urgent VO2 step");
 static_assert(uint32_t(kWatchdogResetFlagSeconds) * kCyclesPerFrame60Hz < 0xFFFFUL, "uptime in 16-bit cycles");
 // 10 bits a character at 9600 baud: the longest frame (diagnostic keys too) is out of the buffer

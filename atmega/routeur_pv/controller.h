@@ -116,7 +116,9 @@ class RouterController {
     // cycle says nothing of the demand, and integrating it would wind the demand up (an import
     // burst when firing starts).
     else if ((status & kStatusAdcClipped) || (sums.flags & kCycleTrackerSettling)) ch1_.hold_off();
-    else ch1_.update(-m.import_watts);
+    // A heater judged drawing nothing (thermostat open) is not held wound up by an export channel 2
+    // keeps on target: it unwinds (the probe tries it again now and then).
+    else ch1_.update(absorption_.absorbing() || m.import_watts > 0.0f ? -m.import_watts : 0.0f, ch1_applied_watts);
 
     if (probe_cycles_ < cfg::kCh1ProbeIntervalCycles) ++probe_cycles_;
     if (mode == kModeAuto && status == 0 && !absorption_.absorbing() && ch2_.value() > 0 && m.import_watts <= 0.0f &&
@@ -155,7 +157,7 @@ class RouterController {
       // computed after it (while channel 1 ramps up, the export still shows the ramp).
       // Boosted or stopped, channel 1 takes nothing more: what the house exports is channel 2's.
       const bool ch1_full = mode != kModeAuto || ch1_.is_full_power(ch1_applied_watts) || !absorption_.absorbing();
-      ch2_.add_cycle(-m.import_watts, ch1_.demand_watts(), ch1_applied_watts, ch1_full, absorption_.absorbing());
+      ch2_.add_cycle(-m.import_watts, ch1_applied_watts, ch1_full, absorption_.absorbing());
     } else {
       ch2_.skip_cycle();
     }
@@ -193,7 +195,8 @@ class RouterController {
     bool saturated_all;
     bool not_absorbing_all;  // judged drawing nothing in every (valid) cycle of the frame
     uint8_t status;
-    float bucket_joules, export_watts, routed_percent, delay_us, frequency_hz, vrms, ch1_watts;
+    float demand_watts, export_watts, routed_percent, vrms, ch1_watts;
+    uint32_t delay_ticks, period_ticks;  // sums in integers: no float division per cycle
     // Over the whole cycles only (both ends measured crossings): a partial cycle at start-up or
     // after a cut would bias the means of v^2 and v*i.
     float export_watts_whole, vrms_whole;
@@ -239,20 +242,20 @@ class RouterController {
     a.status |= status;
     a.saturated_all = (first || a.saturated_all) && ch1_.saturated() && status == 0;
     a.not_absorbing_all = (first || a.not_absorbing_all) && !absorption_.absorbing() && status == 0;
-    a.bucket_joules += ch1_.bucket_joules();
+    a.demand_watts += ch1_.demand_watts();
     a.export_watts += -m.import_watts;
     a.routed_percent += (lease_.mode() == kModeAuto ? ch1_.fired_fraction() : ch1_fraction_) * 100.0f;
     a.ch1_watts += ch1_delivered_watts;
-    a.delay_us += float(command.delay_ticks) / float(cfg::kTicksPerSecond / 1000000UL);
+    a.delay_ticks += command.delay_ticks;
     a.vrms += m.vrms;
     last_pairs_ = sums.pairs;
     if (period_ok) {
       ++a.frequency_cycles;
       a.export_watts_whole += -m.import_watts;
       a.vrms_whole += m.vrms;
-      const float hz = period_to_hz(sums.period_ticks);
-      a.frequency_hz += hz;
-      cycles_per_frame_ = hz >= cfg::kMainsHzSplit ? cfg::kCyclesPerFrame60Hz : cfg::kCyclesPerFrame50Hz;
+      a.period_ticks += sums.period_ticks;
+      cycles_per_frame_ = sums.period_ticks <= cfg::kTicksPerSecond / cfg::kMainsHzSplit ? cfg::kCyclesPerFrame60Hz
+                                                                                      : cfg::kCyclesPerFrame50Hz;
     } else if (status & (kStatusNoMains | kStatusNoZeroCross)) {
       cycles_per_frame_ = cfg::kCyclesPerFrame50Hz;  // fixed ~20 ms windows: 1 s
     }
@@ -275,14 +278,15 @@ class RouterController {
       status |= kStatusWatchdogReset;
 
     frame.begin();
-    frame.add_fixed("EIB", to_fixed(a.bucket_joules / n, 2), 2);
+    frame.add_fixed("EIB", to_fixed(a.demand_watts / n / ch1_.params().heater_watts * cfg::kBucketCapacityJoules, 2), 2);
     frame.add_fixed("REE", to_fixed(export_avg, 2), 2);
     frame.add_fixed("MPC", to_fixed(ch1_.params().min_routable_watts, 2), 2);
     frame.add_fixed("POR", to_fixed(a.routed_percent / n, 2), 2);
-    frame.add_integer("FID", to_fixed(a.delay_us / n, 0));
+    constexpr uint32_t kTicksPerUs = cfg::kTicksPerSecond / 1000000UL;
+    frame.add_integer("FID", int32_t((a.delay_ticks + a.cycles * kTicksPerUs / 2) / (a.cycles * kTicksPerUs)));
     frame.add_integer("SPL", last_pairs_);
     frame.add_integer("VO2", ch2_.value());
-    frame.add_fixed("FRQ", a.frequency_cycles ? to_fixed(a.frequency_hz / float(a.frequency_cycles), 2) : 0, 2);
+    frame.add_fixed("FRQ", a.frequency_cycles ? to_fixed(whole * float(cfg::kTicksPerSecond) / float(a.period_ticks), 2) : 0, 2);
     frame.add_fixed("VRM", to_fixed(vrms_avg, 1), 1);
     frame.add_integer("STA", status);
     const float ch1_watts = a.ch1_watts / n;

@@ -21,14 +21,14 @@ inline uint8_t crc8_maxim(const char* text, uint8_t length) {
   return crc;
 }
 
-// Rounds value * 10^decimals half away from zero (values are clamped to +-2e9 / 10^decimals).
+// Rounds value * 10^decimals half away from zero (values are clamped to +-2e9 / 10^decimals);
+// decimals: 0, 1 or 2 (the frame's fields).
 inline int32_t to_fixed(float value, uint8_t decimals) {
-  float scaled = value;
-  for (uint8_t i = 0; i < decimals; ++i) scaled *= 10.0f;
+  float scaled = value * (decimals >= 2 ? 100.0f : decimals == 1 ? 10.0f : 1.0f);
   const float limit = 2.0e9f;
   if (scaled > limit) scaled = limit;
   if (scaled < -limit) scaled = -limit;
-  return int32_t(scaled >= 0.0f ? scaled + 0.5f : scaled - 0.5f);
+  return int32_t(scaled + (scaled >= 0.0f ? 0.5f : -0.5f));
 }
 
 // Writes scaled / 10^decimals with exactly `decimals` digits after the point; returns chars written.

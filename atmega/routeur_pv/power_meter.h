@@ -75,7 +75,3 @@ inline CycleMeasurement measure_cycle(const CycleSums& s, const Calibration& cal
   m.ch1_measured = measure_ch1_full_watts(s, cal, mean_v, m.vrms, m.ch1_full_watts);
   return m;
 }
-
-inline float period_to_hz(uint16_t period_ticks) {
-  return period_ticks ? float(cfg::kTicksPerSecond) / float(period_ticks) : 0.0f;
-}

@@ -35,7 +35,7 @@ struct Ch1Plant {
     const double applied = 0.5 * (commanded_older + commanded_last);
     last_import = -surplus_w + applied / cfg::kCh1HeaterWatts * heater_actual_w;
     detector.add(float(applied), float(last_import));
-    regulator.update(float(-last_import));
+    regulator.update(float(-last_import), float(applied));
     commanded_older = commanded_last;
     commanded_last = regulator.fired_fraction() * cfg::kCh1HeaterWatts;
   }
@@ -132,13 +132,14 @@ TEST(vo2_gives_nothing_back_to_a_channel_1_that_does_not_absorb) {
   Ch2Ratio ch2;
   for (int k = 0; k < 3; ++k) ch2.update(200.0f, 2000.0f, true);
   const int held = int(ch2.value());
-  CHECK_EQ(held, 3 * int(lroundf(cfg::kCh2Gain * 20.0f)));
+  // Three steps of 5/8 of 19.5 points (195 W beyond the target; channel 2's watts not yet measured).
+  CHECK_EQ(held, 3 * 12);
   // Export on target, channel 1 with headroom but judged not absorbing: VO2 holds.
   for (int k = 0; k < 10; ++k) ch2.update(5.0f, 300.0f, false, false);
   CHECK_EQ(ch2.value(), held);
   // Judged absorbing: the headroom (300 W, 30 points) goes back to channel 1.
   ch2.update(5.0f, 1700.0f, false, true);
-  CHECK_EQ(ch2.value(), held - int(lroundf(cfg::kCh2Gain * 30.0f)));
+  CHECK_EQ(ch2.value(), held - 30);
 }
 
 namespace {

