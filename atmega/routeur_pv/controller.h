@@ -116,9 +116,11 @@ class RouterController {
     // cycle says nothing of the demand, and integrating it would wind the demand up (an import
     // burst when firing starts).
     else if ((status & kStatusAdcClipped) || (sums.flags & kCycleTrackerSettling)) ch1_.hold_off();
-    // A heater judged drawing nothing (thermostat open) is not held wound up by an export channel 2
-    // keeps on target: it unwinds (the probe tries it again now and then).
-    else ch1_.update(absorption_.absorbing() || m.import_watts > 0.0f ? -m.import_watts : 0.0f, ch1_applied_watts);
+    // A heater judged drawing nothing (thermostat open) unwinds while channel 2 holds the export on
+    // its target (the probe tries it again now and then), and stays wound up while an export is
+    // left (channel 2 full): it takes it at once when its thermostat closes.
+    else ch1_.update(absorption_.absorbing() ? -m.import_watts : -m.import_watts - ch1_.params().export_target_watts,
+                     ch1_applied_watts);
 
     if (probe_cycles_ < cfg::kCh1ProbeIntervalCycles) ++probe_cycles_;
     if (mode == kModeAuto && status == 0 && !absorption_.absorbing() && ch2_.value() > 0 && m.import_watts <= 0.0f &&

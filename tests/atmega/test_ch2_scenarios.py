@@ -45,7 +45,9 @@ def test_no_overshoot_into_import_after_the_step(results, name, delay):
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
 def test_step_into_saturation_takes_what_the_heater_cannot(results, delay):
     step = steps_after_boot(results("step_into_saturation", delay)["figures"])[0]
-    assert step["vo2_last_5_s"][1] <= 53, step  # 530 W above the 2-kW heater: 53 %, never more
+    # 530 W above the 2-kW heater: 53 %, or the last point rounded up, which channel 1 trims at once
+    # (before issue 13: 72 % at first, the heater's ramp-up counted as excess)
+    assert step["vo2_last_5_s"][1] <= 54, step
 
 
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
