@@ -64,6 +64,12 @@ def slow_ramp():
     return [_row(t, 1800 + 20 * t) for t in range(0, 61)] + [_row(61, 3000)], 70
 
 
+def cloud_that_stays():
+    """600 W above the heater, then a cloud takes 1.1 kW and stays: the heater takes the dip at
+    once; channel 2 gives the heater back the rest little by little, down to 0 (the heater first)."""
+    return [_row(0, 2600), _row(20, 1500)], 90
+
+
 SCENARIOS = {
     "fast_clouds": fast_clouds,
     "thermostat_open_ch2_alone": thermostat_open_ch2_alone,
@@ -71,9 +77,10 @@ SCENARIOS = {
     "thermostat_opens_small_surplus": thermostat_opens_small_surplus,
     "boot_thermostat_open": boot_thermostat_open,
     "slow_ramp": slow_ramp,
+    "cloud_that_stays": cloud_that_stays,
 }
 STEP_SCENARIOS = ("thermostat_open_ch2_alone", "step_into_saturation", "thermostat_opens_small_surplus",
-                  "boot_thermostat_open")
+                  "boot_thermostat_open", "cloud_that_stays")
 
 
 def _absorbable_wh(rows, start, end):

@@ -29,11 +29,15 @@
 // channel-1 power; excess = what channel 2 should take on top of what it has:
 //  - channel 1 regulating (absorbing, automatic, not saturated): what channel 1 could not take at
 //    full power, and no more than is exported: excess = min(export, spare - heater) - target;
-//    negative, it goes back to channel 1 (which takes it within a cycle);
+//    negative, it goes back to channel 1 (which takes it within a cycle), but slowly
+//    (kCh2GiveBackWatts per change: mid-ranging, channel 1 takes a passing cloud and the rise after
+//    it within a cycle, channel 2 follows), at once only what keeps channel 1 above its floor
+//    (heater >> kCh1FloorShift) and all of it once channel 1 is back from not absorbing;
 //  - channel 1 saturated, not absorbing (thermostat open) or not regulating (boost, stop): channel
 //    2 is alone: excess = export - target, nothing shed between no import and the target.
 // Channel 2 never overshoots into import: a large step takes 7/8 of the excess (5/8 until an answer
-// has measured the watts channel 2 really has), the last points all of it; an import is shed all
+// has measured the watts channel 2 really has; all of it once measured, with channel 1 regulating
+// to shed an overshoot), the last points all of it; an import is shed all
 // at once, rounded to the safe side. Each answer also measures the client's delay (the timeout
 // for the next ones). The latest proposal goes out with the next frame; one that moves VO2 by
 // kVo2UrgentStep or more makes the controller send that frame early, so channel 2 follows a
@@ -202,6 +206,7 @@ class Ch2Ratio {
   }
   // Applies the rule at once (unit tests of the rule; the firmware goes through add_cycle/commit).
   uint8_t update(float export_avg_watts, float ch1_watts, bool ch1_full_all, bool ch1_absorbing_all = true) {
+    if (!ch1_absorbing_all) ch1_idle_since_change_ = true;
     proposal_ = propose(export_avg_watts, ch1_watts, ch1_full_all, ch1_absorbing_all);
     return commit();
   }
@@ -236,6 +241,7 @@ class Ch2Ratio {
     w_.absorbing_all = w_.absorbing_all && ch1_absorbing;
     w_.absorbing_any = w_.absorbing_any || ch1_absorbing;
     if (w_.cycles < cfg::kVo2WindowCycles) return;
+    if (!w_.absorbing_all) ch1_idle_since_change_ = true;
     const int16_t spare = int16_t(w_.spare_watts / cfg::kVo2WindowCycles);
     // A window across a step (of the surplus, or of the answer) would propose part of it, and is no
     // reference: the next one is.
@@ -281,6 +287,7 @@ class Ch2Ratio {
       expected_spare_change_ = watts_of(int16_t(vo2_ - proposal_));
       spare_before_change_ = proposal_spare_;
       ch1_idle_at_change_ = proposal_ch1_idle_;
+      ch1_idle_since_change_ = false;
       cycles_waited_ = 0;
       waiting_ = true;
       have_previous_spare_ = false;
@@ -320,23 +327,36 @@ class Ch2Ratio {
   }
   uint8_t propose_watts(int16_t export_avg, int16_t ch1_watts, bool ch1_full_all, bool ch1_absorbing_all) const {
     int16_t excess = int16_t(export_avg - target_watts_);  // exported beyond the target
-    if (!ch1_full_all && ch1_absorbing_all) {
+    const bool ch1_regulating = !ch1_full_all && ch1_absorbing_all;
+    if (ch1_regulating) {
       // Channel 1 regulating (it takes every change within a cycle): channel 2 gives it back what
       // it could take, and takes only what is exported and what channel 1 could not take at full
       // power: a step of channel 2 beyond that would import until channel 1's regulator has shed
       // it (while channel 1 ramps up, the export is only its lag; a thermostat that has just
       // opened, not yet detected, draws none of the power commanded).
       const int16_t beyond_full = int16_t(excess + ch1_watts - heater_watts_);
-      if (beyond_full < 0) excess = beyond_full;
-      else if (excess < 0) excess = 0;
+      if (beyond_full < 0) {
+        // Channel 2 gives back slowly (a cloud passes: channel 1 takes the dip within a cycle, and
+        // the rise after it too), at once only what keeps channel 1 above its floor (a deeper fall
+        // would import until channel 2 answers); all of it once channel 1 comes back (judged not
+        // absorbing since the last change: its thermostat has closed, the heater first).
+        int16_t below_floor = int16_t(ch1_watts - (heater_watts_ >> cfg::kCh1FloorShift));
+        if (below_floor < 0 && excess < 0) below_floor = int16_t(below_floor + excess);  // and its import
+        excess = beyond_full;
+        if (!ch1_idle_since_change_) {
+          if (excess < -cfg::kCh2GiveBackWatts) excess = -cfg::kCh2GiveBackWatts;
+          if (below_floor < excess) excess = below_floor;
+        }
+      } else if (excess < 0) excess = 0;
       else if (beyond_full < excess) excess = beyond_full;
     } else if (excess < 0 && export_avg >= 0) {
       excess = 0;  // alone, between no import and the target: a dead band (no limit cycle)
     }
     int32_t points_x100 = int32_t(excess) * 100;  // x channel 2's watts
     // Channel 2 must not overshoot into import: a large step takes a share of the excess (a smaller
-    // one while channel 2's watts are not yet measured), the last points all of it.
-    if (points_x100 >= 4 * int32_t(measured_ch2_watts_))
+    // one while channel 2's watts are not yet measured), the last points all of it. Once they are
+    // measured, with channel 1 regulating, it takes all: channel 1 sheds an overshoot within a cycle.
+    if ((!ch1_regulating || !gain_measured_) && points_x100 >= 4 * int32_t(measured_ch2_watts_))
       points_x100 = (points_x100 * (gain_measured_ ? cfg::kCh2GainEighths : cfg::kCh2FirstGainEighths)) >> 3;
     // Nearest when taking (at most half a point beyond the target: no import), down when shedding.
     points_x100 += points_x100 > 0 ? measured_ch2_watts_ / 2 : 1 - measured_ch2_watts_;
@@ -375,6 +395,7 @@ class Ch2Ratio {
   bool have_previous_spare_ = false;  // the window before, with the verdict of the change
   bool proposal_ch1_idle_ = false;  // channel 1 judged not absorbing over the window behind the proposal
   bool ch1_idle_at_change_ = false;  // ... behind the change sent last
+  bool ch1_idle_since_change_ = false;  // a window since the change sent last judged channel 1 not absorbing
   bool waiting_ = false;
   uint8_t cycles_waited_ = 0;
   uint8_t response_cycles_ = 0;  // 0: no answer measured yet (zero-initialised: the controller stays in .bss)

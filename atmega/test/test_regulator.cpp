@@ -143,14 +143,31 @@ TEST(vo2_rises_to_take_the_surplus_above_channel_1_without_oscillating) {
   CHECK(s.export_avg > -20.0);
 }
 
-TEST(vo2_falls_fast_on_import_and_gives_surplus_back_to_channel_1) {
+TEST(vo2_holds_through_a_cloud_and_gives_channel_1_back_slowly) {
   Site s;
   s.surplus = 2600.0;
   for (int k = 0; k < 20; ++k) s.second();
-  CHECK(s.ch2.value() > 50);
-  s.surplus = 1500.0;  // a cloud: channel 1 has headroom again
-  for (int k = 0; k < 6; ++k) s.second();
+  const int held = int(s.ch2.value());
+  CHECK(held > 50);
+  // A cloud: channel 1 takes the dip (no import) and channel 2 gives it back only a little per
+  // change, so that channel 1 also takes the rise after the cloud within a cycle.
+  s.surplus = 1500.0;
+  const int per_change = int(cfg::kCh2GiveBackWatts * 100 / cfg::kCh2Watts);
+  int previous = held;
+  for (int k = 0; k < 6; ++k) {
+    s.second();
+    CHECK(s.export_avg > -1.0);
+    CHECK(int(s.ch2.value()) <= previous && int(s.ch2.value()) >= previous - per_change);
+    previous = int(s.ch2.value());
+  }
+  CHECK(int(s.ch2.value()) < held);
+  // The cloud stays: in the end channel 1 has it all (the heater first).
+  for (int k = 0; k < 40; ++k) s.second();
   CHECK_EQ(s.ch2.value(), 0);
+  CHECK_NEAR(s.ch1_avg, 1500.0 - cfg::kExportTargetWatts, 1.0);
+}
+
+TEST(vo2_falls_fast_on_import) {
   // Import while VO2 is high and channel 2 is alone: one update removes it, rounded to the safe
   // side (41 points for 405 W).
   Ch2Ratio ch2;
@@ -160,10 +177,16 @@ TEST(vo2_falls_fast_on_import_and_gives_surplus_back_to_channel_1) {
   CHECK_EQ(ch2.value(), 59);
   ch2.update(-2000.0f, 0.0f, true);
   CHECK_EQ(ch2.value(), 0);
-  // With channel 1 absorbing and idle, channel 2 gives it all it can take: everything here.
+  // Channel 1 regulating but already at 0 W: the import and channel 1's floor (405 + 125 W, 53
+  // points) are given back at once, the rest slowly; all of it once channel 1 has been judged not
+  // absorbing since (its thermostat closed).
   Ch2Ratio shared;
   for (int k = 0; k < 10; ++k) shared.update(500.0f, 2000.0f, true);
   shared.update(-400.0f, 0.0f, false);
+  CHECK_EQ(int(shared.value()), 100 - (405 + (2000 >> cfg::kCh1FloorShift) + 9) / 10);
+  shared.update(5.0f, 0.0f, false, false);
+  CHECK_EQ(int(shared.value()), 47);
+  shared.update(5.0f, 0.0f, false);
   CHECK_EQ(shared.value(), 0);
 }
 

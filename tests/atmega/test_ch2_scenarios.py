@@ -78,9 +78,32 @@ def test_slow_ramp_routes_without_import(results, delay):
     assert figures["routed_pct"] >= 97.0, figures
 
 
+FAST_CLOUDS_ROUTED_PCT = {0.3: 98.5, 1.0: 97.0}  # issue 13's goals
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_fast_clouds_are_routed(results, delay):
+    # Channel 2 holds through the dips (channel 1 takes them, and the rise after them, within a
+    # cycle) and gives channel 1 back a little per change.
+    figures = results("fast_clouds", delay)["figures"]
+    assert figures["routed_pct"] >= FAST_CLOUDS_ROUTED_PCT[delay], figures
+
+
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
 def test_fast_clouds_import_stays_small(results, delay):
     # Issue 13 asks <= 0.3 %: not met (the README's channel-2 table); the falls of the surplus are
     # shed by channel 1 in a cycle and a half, and that import is most of what remains.
     figures = results("fast_clouds", delay)["figures"]
     assert figures["router_import_pct"] <= 0.6, figures
+
+
+@pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
+def test_a_cloud_that_stays_ends_with_the_heater_first(results, delay):
+    result = results("cloud_that_stays", delay)
+    dip = steps_after_boot(result["figures"])[0]
+    # The fall itself imports for a cycle and a half (channel 1's reaction), then nothing: each
+    # 20-W give-back is a step up of the surplus left to the heater.
+    assert result["figures"]["router_import_pct"] <= 0.1, result["figures"]
+    assert dip["vo2_last_5_s"] == [0, 0], dip  # channel 2 gave it all back
+    pw1 = [f["fields"]["PW1"] for f in result["summary"]["frames"] if f["crc_ok"] and f["t"] >= 85]
+    assert min(pw1) >= 1500 - 5 - 20, pw1  # the heater has the whole 1.5 kW again
