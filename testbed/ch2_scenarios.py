@@ -70,6 +70,12 @@ def cloud_that_stays():
     return [_row(0, 2600), _row(20, 1500)], 90
 
 
+def evening_fall():
+    """The evening: 600 W above the heater, then the surplus falls in steps of 0.8-0.9 kW, 5 s
+    apart, to nothing: channel 2 must have given the heater back before each fall."""
+    return [_row(0, 2600), _row(15, 1700), _row(20, 900), _row(25, 100), _row(30, 0)], 35
+
+
 SCENARIOS = {
     "fast_clouds": fast_clouds,
     "thermostat_open_ch2_alone": thermostat_open_ch2_alone,
@@ -78,6 +84,7 @@ SCENARIOS = {
     "boot_thermostat_open": boot_thermostat_open,
     "slow_ramp": slow_ramp,
     "cloud_that_stays": cloud_that_stays,
+    "evening_fall": evening_fall,
 }
 STEP_SCENARIOS = ("thermostat_open_ch2_alone", "step_into_saturation", "thermostat_opens_small_surplus",
                   "boot_thermostat_open", "cloud_that_stays")

@@ -210,7 +210,7 @@ class RouterController {
     const float heater_watts = float(s.value[kSettingHeater]);
     const float export_target_watts = float(s.value[kSettingExport]);
     ch1_.set_ratings(heater_watts, export_target_watts);
-    ch2_.set_ratings(float(s.value[kSettingCh2]), heater_watts, export_target_watts);
+    ch2_.set_ratings(s.value[kSettingCh2], s.value[kSettingHeater], s.value[kSettingExport]);
     ch1_full_watts_ = heater_watts;  // until the gate edges measure it
     calibration_.volts_per_count = (cfg::kMvPerCount * 100.0f) / float(s.value[kSettingVoltageCal]);
     calibration_.amps_per_count = (cfg::kMvPerCount * 10.0f) / float(s.value[kSettingCurrentCal]);

@@ -30,7 +30,7 @@
 //  - channel 1 regulating (absorbing, automatic, not saturated): what channel 1 could not take at
 //    full power, and no more than is exported: excess = min(export, spare - heater) - target;
 //    negative, it goes back to channel 1 (which takes it within a cycle), but slowly
-//    (kCh2GiveBackWatts per change: mid-ranging, channel 1 takes a passing cloud and the rise after
+//    (kCh2GiveBackWatts, doubled at each change in a row: mid-ranging, channel 1 takes a passing cloud and the rise after
 //    it within a cycle, channel 2 follows), at once only what keeps channel 1 above its floor
 //    (heater >> kCh1FloorShift) and all of it once channel 1 is back from not absorbing;
 //  - channel 1 saturated, not absorbing (thermostat open) or not regulating (boost, stop): channel
@@ -206,7 +206,7 @@ class Ch2Ratio {
   }
   // Applies the rule at once (unit tests of the rule; the firmware goes through add_cycle/commit).
   uint8_t update(float export_avg_watts, float ch1_watts, bool ch1_full_all, bool ch1_absorbing_all = true) {
-    if (!ch1_absorbing_all) ch1_idle_since_change_ = true;
+    note_ch1(ch1_full_all, ch1_absorbing_all);
     proposal_ = propose(export_avg_watts, ch1_watts, ch1_full_all, ch1_absorbing_all);
     return commit();
   }
@@ -241,7 +241,7 @@ class Ch2Ratio {
     w_.absorbing_all = w_.absorbing_all && ch1_absorbing;
     w_.absorbing_any = w_.absorbing_any || ch1_absorbing;
     if (w_.cycles < cfg::kVo2WindowCycles) return;
-    if (!w_.absorbing_all) ch1_idle_since_change_ = true;
+    note_ch1(w_.full_all, w_.absorbing_all);
     const int16_t spare = int16_t(w_.spare_watts / cfg::kVo2WindowCycles);
     // A window across a step (of the surplus, or of the answer) would propose part of it, and is no
     // reference: the next one is.
@@ -287,7 +287,8 @@ class Ch2Ratio {
       expected_spare_change_ = watts_of(int16_t(vo2_ - proposal_));
       spare_before_change_ = proposal_spare_;
       ch1_idle_at_change_ = proposal_ch1_idle_;
-      ch1_idle_since_change_ = false;
+      if (proposal_ > vo2_) give_backs_ = 0;
+      else if (give_backs_ < cfg::kCh2GiveBackRunMax) ++give_backs_;
       cycles_waited_ = 0;
       waiting_ = true;
       have_previous_spare_ = false;
@@ -303,10 +304,10 @@ class Ch2Ratio {
   uint8_t response_cycles() const { return response_cycles_; }
   int16_t measured_ch2_watts() const { return measured_ch2_watts_; }
   // The persistent settings (settings.h) changed: what was measured of channel 2 starts again.
-  void set_ratings(float ch2_watts, float heater_watts, float export_target_watts) {
-    ch2_watts_ = measured_ch2_watts_ = int16_t(ch2_watts);
-    heater_watts_ = int16_t(heater_watts);
-    target_watts_ = int16_t(export_target_watts);
+  void set_ratings(int16_t ch2_watts, int16_t heater_watts, int16_t export_target_watts) {
+    ch2_watts_ = measured_ch2_watts_ = ch2_watts;
+    heater_watts_ = heater_watts;
+    target_watts_ = export_target_watts;
     gain_measured_ = false;
   }
 
@@ -337,14 +338,16 @@ class Ch2Ratio {
       const int16_t beyond_full = int16_t(excess + ch1_watts - heater_watts_);
       if (beyond_full < 0) {
         // Channel 2 gives back slowly (a cloud passes: channel 1 takes the dip within a cycle, and
-        // the rise after it too), at once only what keeps channel 1 above its floor (a deeper fall
-        // would import until channel 2 answers); all of it once channel 1 comes back (judged not
-        // absorbing since the last change: its thermostat has closed, the heater first).
+        // the rise after it too), twice as much at each change in a row (a lasting fall: the
+        // evening), at once what keeps channel 1 above its floor (a deeper fall would import
+        // until channel 2 answers); all of it when channel 1 comes back from not absorbing (its
+        // thermostat has closed: the heater first).
         int16_t below_floor = int16_t(ch1_watts - (heater_watts_ >> cfg::kCh1FloorShift));
         if (below_floor < 0 && excess < 0) below_floor = int16_t(below_floor + excess);  // and its import
         excess = beyond_full;
-        if (!ch1_idle_since_change_) {
-          if (excess < -cfg::kCh2GiveBackWatts) excess = -cfg::kCh2GiveBackWatts;
+        if (!ch1_back_) {
+          const int16_t most = int16_t(cfg::kCh2GiveBackWatts << give_backs_);
+          if (excess < -most) excess = -most;
           if (below_floor < excess) excess = below_floor;
         }
       } else if (excess < 0) excess = 0;
@@ -364,6 +367,10 @@ class Ch2Ratio {
     if (next < 0) next = 0;
     if (next > cfg::kVo2Max) next = cfg::kVo2Max;
     return uint8_t(next);
+  }
+  void note_ch1(bool full, bool absorbing) {
+    if (!absorbing) ch1_back_ = true;
+    else if (full) ch1_back_ = false;
   }
   // An answer came after cycles_waited_, moving the spare `moved` watts of the `expected` (> 0).
   void learn_client(int16_t moved, int16_t expected) {
@@ -395,7 +402,8 @@ class Ch2Ratio {
   bool have_previous_spare_ = false;  // the window before, with the verdict of the change
   bool proposal_ch1_idle_ = false;  // channel 1 judged not absorbing over the window behind the proposal
   bool ch1_idle_at_change_ = false;  // ... behind the change sent last
-  bool ch1_idle_since_change_ = false;  // a window since the change sent last judged channel 1 not absorbing
+  bool ch1_back_ = false;  // channel 1 judged not absorbing, and not full again since
+  uint8_t give_backs_ = 0;  // changes in a row that gave channel 1 back (each gives back twice as much)
   bool waiting_ = false;
   uint8_t cycles_waited_ = 0;
   uint8_t response_cycles_ = 0;  // 0: no answer measured yet (zero-initialised: the controller stays in .bss)
