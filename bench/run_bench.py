@@ -195,7 +195,14 @@ def bench_channel2(workdir: Path) -> dict:
     return run_all(workdir)
 
 
-SECTIONS = {"atmega": bench_atmega, "channel2": bench_channel2, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
+def bench_channel2_days(workdir: Path) -> dict:
+    """The fast-cloud scenario on several generated days (testbed/ch2_scenarios.py: FAST_CLOUD_DAYS)."""
+    from testbed.ch2_scenarios import fast_cloud_days
+
+    return fast_cloud_days(workdir)
+
+
+SECTIONS = {"atmega": bench_atmega, "channel2": bench_channel2, "channel2_days": bench_channel2_days, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
             "link": bench_link, "hot_water": bench_hot_water}
 
 

@@ -130,14 +130,45 @@ def figures(summary: dict, rows: list[dict], steps=(), from_s: float = 2.0) -> d
     return result
 
 
-def run(name: str, delay_s: float, workdir: Path, elf: Path = ATMEGA_ELF) -> dict:
-    rows, seconds = SCENARIOS[name]()
-    tag = f"{name}_{delay_s:g}s"
+def _run_rows(tag: str, rows: list[dict], seconds: float, delay_s: float, workdir: Path, elf: Path, steps=()) -> dict:
     scenario = write_scenario(Path(workdir) / f"{tag}.csv", rows)
     summary = run_simulation(elf, scenario, seconds=seconds, summary=Path(workdir) / f"{tag}.json",
                              ch2_delay=delay_s)
-    steps = [row["t_s"] for row in rows] if name in STEP_SCENARIOS else ()
     return {"figures": figures(summary, rows, steps), "summary": summary}
+
+
+def run(name: str, delay_s: float, workdir: Path, elf: Path = ATMEGA_ELF) -> dict:
+    rows, seconds = SCENARIOS[name]()
+    steps = [row["t_s"] for row in rows] if name in STEP_SCENARIOS else ()
+    return _run_rows(f"{name}_{delay_s:g}s", rows, seconds, delay_s, workdir, elf, steps)
+
+
+# fast_clouds on other generated days (seeds): one day's figures depend on where its steps fall.
+FAST_CLOUD_DAYS = tuple(range(13, 19))  # 13: the day of `fast_clouds`
+
+
+def fast_cloud_days(workdir: Path, elf: Path = ATMEGA_ELF, workers: int = 2) -> dict:
+    """{delay: {"routed_pct": [per day], "router_import_pct": [per day], "mean_routed_pct",
+    "worst_routed_pct", "worst_router_import_pct"}} over FAST_CLOUD_DAYS."""
+    jobs = [(seed, delay) for delay in CLIENT_DELAYS_S for seed in FAST_CLOUD_DAYS]
+
+    def one(job):
+        seed, delay = job
+        rows, seconds = fast_clouds(seed=seed)
+        return _run_rows(f"fast_clouds_day{seed}_{delay:g}s", rows, seconds, delay, workdir, elf)["figures"]
+
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(one, jobs))
+    table = {}
+    for (seed, delay), result in zip(jobs, results):
+        day = table.setdefault(f"{delay:g}", {"routed_pct": [], "router_import_pct": []})
+        day["routed_pct"].append(result["routed_pct"])
+        day["router_import_pct"].append(result["router_import_pct"])
+    for day in table.values():
+        day["mean_routed_pct"] = round(sum(day["routed_pct"]) / len(day["routed_pct"]), 2)
+        day["worst_routed_pct"] = min(day["routed_pct"])
+        day["worst_router_import_pct"] = max(day["router_import_pct"])
+    return table
 
 
 def run_all(workdir: Path, elf: Path = ATMEGA_ELF, workers: int = 2) -> dict:

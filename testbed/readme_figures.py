@@ -130,6 +130,16 @@ def render(results: dict) -> str:
     channel2 = results.get("channel2")
     if channel2:
         out += channel2_table(channel2), ""
+    days = results.get("channel2_days")
+    if days:
+        rows = [(f"{delay} s", " / ".join(str(v) for v in d["routed_pct"]), f"{d['mean_routed_pct']} %",
+                 f"{d['worst_routed_pct']} %", f"{d['worst_router_import_pct']} %",
+                 CH2_ROUTED_TARGET["fast_clouds"].get(delay, "") + " / <= 0.3")
+                for delay, d in days.items()]
+        out += ["**Channel 2, fast clouds on other days** (`fast_clouds` with the seeds of "
+                "`FAST_CLOUD_DAYS`, the first being the day above)", "",
+                table(("client delay", "routed, day by day (%)", "mean", "worst", "worst router import",
+                       "target (routed / import)"), rows), ""]
     hot_water = results.get("hot_water")
     if hot_water:
         rows = []

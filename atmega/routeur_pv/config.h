@@ -119,12 +119,13 @@ constexpr float kSaturatedFraction = 0.98f;     // demand >= 98 % of heater: cha
 constexpr float kCh2Watts = 1000.0f;            // rating of the Wi-Fi channel-2 load
 constexpr uint8_t kCh2GainEighths = 7;          // share of a large excess taken per step (7/8)
 constexpr uint8_t kVo2Max = 100;
-// With channel 1 below full, channel 2 gives it back at most this much at the first change (twice as
-// much at each change in a row), at once what keeps channel 1 above heater >> kCh1FloorShift:
-// channel 1 takes the surplus's passing dips and the rises after them.
+// With channel 1 below full, channel 2 gives it back at most this much per change, at once what
+// keeps channel 1 above heater >> kCh1FloorShift: channel 1 takes the surplus's passing dips and
+// the rises after them. Two falls of the surplus of kCh2FallWatts or more in a row (no rise
+// between: the evening) raise that floor to the last fall.
 constexpr int16_t kCh2GiveBackWatts = 20;
 constexpr uint8_t kCh1FloorShift = 4;
-constexpr uint8_t kCh2GiveBackRunMax = 6;  // give-backs in a row: each doubles the next (20, 40 ... 1280 W)
+constexpr int16_t kCh2FallWatts = 250;
 // VO2 is proposed from the export averaged over a window of cycles, once the last VO2 sent has
 // shown in the measurements (see Ch2Ratio): its frame's transmission (~0.11 s at 9600 baud), the
 // gateway, the network and the client take ~0.2 s on hardware, ~0.45 s in the simulated chain, and
@@ -239,8 +240,8 @@ static_assert(kCh2FirstGainEighths > 0 && kCh2FirstGainEighths <= kCh2GainEighth
 static_assert(2 * int32_t(kMaxCh2Watts) < 32767 && int32_t(kMaxHeaterWatts) * 2 + 2 * int32_t(kMaxCh2Watts) < 32767,
               "channel-2 watts in int16_t");
 static_assert(kCh2GiveBackWatts > 0 && kCh2GiveBackWatts <= kCh2Watts / 10 && kCh1FloorShift >= 2 && kCh1FloorShift <= 6 &&
-              (int32_t(kCh2GiveBackWatts) << kCh2GiveBackRunMax) < 32767,
-              "channel 2's give-back and channel 1's floor");
+              kCh2FallWatts > 2 * kVo2SteadyBandWatts,  // a fall, not the scatter of steady windows
+              "channel 2's give-back, channel 1's floor and a fall of the surplus");
 static_assert(kVo2UrgentStep >= 2 && kVo2UrgentStep <= 20, "urgent VO2 step");
 static_assert(uint32_t(kWatchdogResetFlagSeconds) * kCyclesPerFrame60Hz < 0xFFFFUL, "uptime in 16-bit cycles");
 // 10 bits a character at 9600 baud: the longest frame (diagnostic keys too) is out of the buffer
@@ -253,6 +254,7 @@ static_assert(kBucketCapacityJoules > 0.0f && kCh1HeaterWatts > 0.0f && kCh2Watt
 static_assert(kSaturatedFraction > 0.5f && kSaturatedFraction < 1.0f, "saturation threshold");
 static_assert(kAbsorbWindowCycles >= 5 && kAbsorbSlopeThreshold > 0.2f && kAbsorbSlopeThreshold < 0.8f,
               "absorption detector");
+static_assert(kAbsorbMaxSlope == 1.5f, "AbsorptionDetector::add computes dd + dd / 2 in shifts: change both");
 // A probe step is seen as two half steps (half-cycle pairing): sum(delta_d^2) = probe^2 / 2.
 static_assert(kCh1ProbeWatts >= 2.0f * kMinRoutableWatts &&
               kCh1ProbeWatts * kCh1ProbeWatts / 2.0f >= kAbsorbMinSwingWatts * kAbsorbMinSwingWatts &&

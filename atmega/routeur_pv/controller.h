@@ -231,9 +231,9 @@ class RouterController {
   // Every pair belongs to one cycle (or fixed window): pairs x 104 us add up to the elapsed time.
   void count_energy(const CycleSums& sums, const CycleMeasurement& m, float ch1_delivered_watts) {
     const float seconds = float(sums.pairs) * (float(cfg::kTicksPerPair) / float(cfg::kTicksPerSecond));
-    if (m.import_watts >= 0.0f) import_energy_.add(m.import_watts * seconds);
-    else export_energy_.add(-m.import_watts * seconds);
-    ch1_energy_.add(ch1_delivered_watts * seconds);
+    if (m.import_watts >= 0.0f) import_energy_.add(m.import_watts, seconds);
+    else export_energy_.add(-m.import_watts, seconds);
+    ch1_energy_.add(ch1_delivered_watts, seconds);
   }
 
   void accumulate(const CycleSums& sums, const CycleMeasurement& m, uint8_t status,

@@ -30,9 +30,10 @@
 //  - channel 1 regulating (absorbing, automatic, not saturated): what channel 1 could not take at
 //    full power, and no more than is exported: excess = min(export, spare - heater) - target;
 //    negative, it goes back to channel 1 (which takes it within a cycle), but slowly
-//    (kCh2GiveBackWatts, doubled at each change in a row: mid-ranging, channel 1 takes a passing cloud and the rise after
-//    it within a cycle, channel 2 follows), at once only what keeps channel 1 above its floor
-//    (heater >> kCh1FloorShift) and all of it once channel 1 is back from not absorbing;
+//    (kCh2GiveBackWatts per change: mid-ranging, channel 1 takes a passing cloud and the rise
+//    after it within a cycle, channel 2 follows), at once what keeps channel 1 above its floor
+//    (heater >> kCh1FloorShift, or the last fall once the surplus falls in steps: the evening)
+//    and all of it once channel 1 is back from not absorbing;
 //  - channel 1 saturated, not absorbing (thermostat open) or not regulating (boost, stop): channel
 //    2 is alone: excess = export - target, nothing shed between no import and the target.
 // Channel 2 never overshoots into import: a large step takes 7/8 of the excess (5/8 until an answer
@@ -265,6 +266,17 @@ class Ch2Ratio {
     }
     if (!waiting_ && steady) {
       const int16_t export_avg = int16_t(w_.export_watts / cfg::kVo2WindowCycles);
+      // Two falls of the surplus in a row, with no rise between: it falls in steps (the evening),
+      // and channel 1 is kept able to take one more as large. A cloud that passes rises again.
+      // The fall is the spare's, less what the change sent since moved it.
+      const int16_t fall = int16_t(spare_if_steady_ - spare);
+      if (fall >= cfg::kCh2FallWatts) {
+        if (fall_floor_ == 0) fall_floor_ = -1;  // the first
+        else if (fall > fall_floor_) fall_floor_ = fall;
+      } else if (fall <= -cfg::kCh2FallWatts) {
+        fall_floor_ = 0;
+      }
+      spare_if_steady_ = spare;
       proposal_ = propose_watts(export_avg, int16_t(spare - export_avg), w_.full_all, w_.absorbing_all);
       proposal_spare_ = spare;
       proposal_ch1_idle_ = !w_.absorbing_all;
@@ -286,9 +298,8 @@ class Ch2Ratio {
     if (proposal_ != vo2_) {
       expected_spare_change_ = watts_of(int16_t(vo2_ - proposal_));
       spare_before_change_ = proposal_spare_;
+      spare_if_steady_ = int16_t(spare_if_steady_ + expected_spare_change_);
       ch1_idle_at_change_ = proposal_ch1_idle_;
-      if (proposal_ > vo2_) give_backs_ = 0;
-      else if (give_backs_ < cfg::kCh2GiveBackRunMax) ++give_backs_;
       cycles_waited_ = 0;
       waiting_ = true;
       have_previous_spare_ = false;
@@ -326,28 +337,28 @@ class Ch2Ratio {
         2u * (response_cycles_ ? response_cycles_ : cfg::kCh2InitialResponseCycles) + 2u * cfg::kVo2WindowCycles;
     return cycles > cfg::kCh2MaxTimeoutCycles ? cfg::kCh2MaxTimeoutCycles : uint8_t(cycles);
   }
-  uint8_t propose_watts(int16_t export_avg, int16_t ch1_watts, bool ch1_full_all, bool ch1_absorbing_all) const {
+  __attribute__((noinline)) uint8_t propose_watts(int16_t export_avg, int16_t ch1_watts, bool ch1_full_all, bool ch1_absorbing_all) const {
     int16_t excess = int16_t(export_avg - target_watts_);  // exported beyond the target
     const bool ch1_regulating = !ch1_full_all && ch1_absorbing_all;
     if (ch1_regulating) {
-      // Channel 1 regulating (it takes every change within a cycle): channel 2 gives it back what
-      // it could take, and takes only what is exported and what channel 1 could not take at full
+      // Channel 1 regulating (it takes every change within a cycle): channel 2 gives it back
+      // slowly, and takes only what is exported and what channel 1 could not take at full
       // power: a step of channel 2 beyond that would import until channel 1's regulator has shed
       // it (while channel 1 ramps up, the export is only its lag; a thermostat that has just
       // opened, not yet detected, draws none of the power commanded).
       const int16_t beyond_full = int16_t(excess + ch1_watts - heater_watts_);
       if (beyond_full < 0) {
         // Channel 2 gives back slowly (a cloud passes: channel 1 takes the dip within a cycle, and
-        // the rise after it too), twice as much at each change in a row (a lasting fall: the
-        // evening), at once what keeps channel 1 above its floor (a deeper fall would import
-        // until channel 2 answers); all of it when channel 1 comes back from not absorbing (its
-        // thermostat has closed: the heater first).
-        int16_t below_floor = int16_t(ch1_watts - (heater_watts_ >> cfg::kCh1FloorShift));
+        // the rise after it too), at once what keeps channel 1 above its floor (a deeper fall
+        // would import until channel 2 answers: while the surplus falls in steps, the floor is the
+        // last fall); all of it when channel 1 comes back from not absorbing (its thermostat has
+        // closed: the heater first).
+        const int16_t floor = heater_watts_ >> cfg::kCh1FloorShift;
+        int16_t below_floor = int16_t(ch1_watts - (fall_floor_ > floor ? fall_floor_ : floor));
         if (below_floor < 0 && excess < 0) below_floor = int16_t(below_floor + excess);  // and its import
         excess = beyond_full;
         if (!ch1_back_) {
-          const int16_t most = int16_t(cfg::kCh2GiveBackWatts << give_backs_);
-          if (excess < -most) excess = -most;
+          if (excess < -cfg::kCh2GiveBackWatts) excess = -cfg::kCh2GiveBackWatts;
           if (below_floor < excess) excess = below_floor;
         }
       } else if (excess < 0) excess = 0;
@@ -403,7 +414,10 @@ class Ch2Ratio {
   bool proposal_ch1_idle_ = false;  // channel 1 judged not absorbing over the window behind the proposal
   bool ch1_idle_at_change_ = false;  // ... behind the change sent last
   bool ch1_back_ = false;  // channel 1 judged not absorbing, and not full again since
-  uint8_t give_backs_ = 0;  // changes in a row that gave channel 1 back (each gives back twice as much)
+  int16_t spare_if_steady_ = 0;  // the spare of the next proposal if the surplus holds
+  // The surplus falls in steps: channel 1 is kept above the last fall (-1: one fall so far, 0: none;
+  // a flag beside it would cost flash the ATmega does not have)
+  int16_t fall_floor_ = 0;
   bool waiting_ = false;
   uint8_t cycles_waited_ = 0;
   uint8_t response_cycles_ = 0;  // 0: no answer measured yet (zero-initialised: the controller stays in .bss)

@@ -10,7 +10,7 @@ TEST(energy_counter_counts_hours_of_cycles_exactly) {
   // 2000 W for 6 h in 20 ms cycles: 12 kWh, where a float total of Wh would move by 0.001 Wh steps
   // for each 0.011 Wh cycle (a 10 % error).
   EnergyCounter c;
-  for (long cycle = 0; cycle < 6L * 3600L * 50L; ++cycle) c.add(2000.0f * 0.02f);
+  for (long cycle = 0; cycle < 6L * 3600L * 50L; ++cycle) c.add(2000.0f, 0.02f);
   CHECK_EQ(c.centi_wh(), 1200000UL);
 }
 
@@ -19,17 +19,18 @@ TEST(energy_counter_noise_around_zero_does_not_count_its_positive_half) {
   // the sum (a random walk: ~sqrt(cycles)), where clamping each cycle at 0 would count ~25 Wh here.
   EnergyCounter c;
   srand(7);
-  for (int cycle = 0; cycle < 50 * 3600; ++cycle) c.add(float(rand() % 201 - 100) * 0.02f);  // +-100 W, 1 h
+  for (int cycle = 0; cycle < 50 * 3600; ++cycle) c.add(float(rand() % 201 - 100), 0.02f);  // +-100 W, 1 h
   printf("    1 h of +-100 W noise around 0: %.2f Wh counted\n", c.centi_wh() / 100.0);
   CHECK(c.centi_wh() <= 50);
 }
 
 TEST(energy_counter_wraps_to_zero_past_its_limit) {
+  // 10 MWh in 4-unit steps (144 J): a cycle brings a few units at most.
   EnergyCounter c;
-  c.add(36.0f * float(cfg::kEnergyWrapCentiWh - 1));
-  CHECK(c.centi_wh() > cfg::kEnergyWrapCentiWh - 200);  // float steps of a huge single addition
-  c.add(36.0f * 300.0f);
-  CHECK(c.centi_wh() < 300);
+  for (uint32_t k = 1; k < cfg::kEnergyWrapCentiWh / 4; ++k) c.add(144.0f, 1.0f);
+  CHECK_EQ(c.centi_wh(), cfg::kEnergyWrapCentiWh - 4);
+  c.add(288.0f, 1.0f);
+  CHECK_EQ(c.centi_wh(), 4UL);
 }
 
 TEST(frames_carry_the_energy_counters_and_wait_for_the_uart) {

@@ -7,7 +7,7 @@ settles on one value (no sustained oscillation); the grid within +-20 W of its t
 with a 0.3-s client; channel 2's watts and delay measured from the answers.
 """
 import pytest
-from testbed.ch2_scenarios import CLIENT_DELAYS_S, run
+from testbed.ch2_scenarios import CLIENT_DELAYS_S, fast_cloud_days, run
 
 pytestmark = pytest.mark.slow
 
@@ -78,17 +78,29 @@ def test_slow_ramp_routes_without_import(results, delay):
     assert figures["routed_pct"] >= 97.0, figures
 
 
-# Issue 13 asks 98.5 and 97 %: a slower give-back reached 98.6 / 97.9 %, but imported on the
-# evening's lasting falls (test_the_evening_fall_imports_little); these are what the firmware holds.
-FAST_CLOUDS_ROUTED_PCT = {0.3: 97.0, 1.0: 96.5}
+FAST_CLOUDS_ROUTED_PCT = {0.3: 98.5, 1.0: 97.0}  # issue 13
 
 
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
 def test_fast_clouds_are_routed(results, delay):
     # Channel 2 holds through the dips (channel 1 takes them, and the rise after them, within a
-    # cycle) and gives channel 1 back a little per change, twice as much at each change in a row.
+    # cycle) and gives channel 1 back 20 W per change.
     figures = results("fast_clouds", delay)["figures"]
     assert figures["routed_pct"] >= FAST_CLOUDS_ROUTED_PCT[delay], figures
+
+
+# On other days the steps fall elsewhere: the mean holds near the day above, the worst a little
+# below it (the README's table, day by day).
+FAST_CLOUD_DAYS_MEAN_PCT = {"0.3": 98.4, "1": 97.5}
+FAST_CLOUD_DAYS_WORST_PCT = {"0.3": 98.2, "1": 97.3}
+
+
+def test_fast_clouds_on_other_days(tmp_path):
+    days = fast_cloud_days(tmp_path)
+    for delay, d in days.items():
+        assert d["mean_routed_pct"] >= FAST_CLOUD_DAYS_MEAN_PCT[delay], (delay, d)
+        assert d["worst_routed_pct"] >= FAST_CLOUD_DAYS_WORST_PCT[delay], (delay, d)
+        assert d["worst_router_import_pct"] <= 0.6, (delay, d)
 
 
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
@@ -104,7 +116,8 @@ def test_a_cloud_that_stays_ends_with_the_heater_first(results, delay):
     result = results("cloud_that_stays", delay)
     dip = steps_after_boot(result["figures"])[0]
     # The fall itself imports for a cycle and a half (channel 1's reaction), then nothing: each
-    # 20-W give-back is a step up of the surplus left to the heater.
+    # 20-W give-back is a step up of the surplus left to the heater (one fall: a cloud that may
+    # pass, so 20 W per change, all of it within 40 s with a 1-s client).
     assert result["figures"]["router_import_pct"] <= 0.1, result["figures"]
     assert dip["vo2_last_5_s"] == [0, 0], dip  # channel 2 gave it all back
     pw1 = [f["fields"]["PW1"] for f in result["summary"]["frames"] if f["crc_ok"] and f["t"] >= 85]
@@ -113,7 +126,8 @@ def test_a_cloud_that_stays_ends_with_the_heater_first(results, delay):
 
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
 def test_the_evening_fall_imports_little(results, delay):
-    # The surplus falls 0.8-0.9 kW every 5 s: channel 2 has given the heater back before each fall
-    # (with a fixed 20 W per change it imported 0.55 % with a 0.3-s client and 1.05 % with a 1-s one).
+    # The surplus falls 0.8-0.9 kW every 5 s: from the second fall on, channel 2 gives back at once
+    # what keeps the heater able to take one more as large (with 20 W per change and no more, it
+    # imported 0.55 % with a 0.3-s client and 1.05 % with a 1-s one).
     figures = results("evening_fall", delay)["figures"]
     assert figures["router_import_pct"] <= 0.2, figures
