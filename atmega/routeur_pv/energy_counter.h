@@ -8,7 +8,7 @@
 
 class EnergyCounter {
  public:
-  // joules may be negative (channel 1's estimate is noise around 0 while its thermostat is open): it
+  // The energy may be negative (channel 1's estimate is noise around 0 while its thermostat is open): it
   // comes off the remainder, so the count follows the running maximum of the sum, not its positive
   // half (a random walk: ~0.2 Wh an hour, where clamping each cycle would count ~25 Wh).
   void add(float watts, float seconds) {

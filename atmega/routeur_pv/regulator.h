@@ -278,7 +278,6 @@ class Ch2Ratio {
       }
       spare_if_steady_ = spare;
       proposal_ = propose_watts(export_avg, int16_t(spare - export_avg), w_.full_all, w_.absorbing_all);
-      proposal_spare_ = spare;
       proposal_ch1_idle_ = !w_.absorbing_all;
     }
     previous_spare_ = spare;
@@ -297,7 +296,7 @@ class Ch2Ratio {
   uint8_t commit() {
     if (proposal_ != vo2_) {
       expected_spare_change_ = watts_of(int16_t(vo2_ - proposal_));
-      spare_before_change_ = proposal_spare_;
+      spare_before_change_ = spare_if_steady_;  // the proposal's window
       spare_if_steady_ = int16_t(spare_if_steady_ + expected_spare_change_);
       ch1_idle_at_change_ = proposal_ch1_idle_;
       cycles_waited_ = 0;
@@ -405,8 +404,7 @@ class Ch2Ratio {
   Window w_ = Window();
   uint8_t vo2_ = 0;
   uint8_t proposal_ = 0;
-  int16_t proposal_spare_ = 0;        // spare of the window behind the proposal
-  int16_t spare_before_change_ = 0;   // ... of the change sent last
+  int16_t spare_before_change_ = 0;   // spare of the window behind the change sent last
   int16_t expected_spare_change_ = 0;
   int16_t previous_spare_ = 0;
   bool gain_measured_ = false;
@@ -414,7 +412,9 @@ class Ch2Ratio {
   bool proposal_ch1_idle_ = false;  // channel 1 judged not absorbing over the window behind the proposal
   bool ch1_idle_at_change_ = false;  // ... behind the change sent last
   bool ch1_back_ = false;  // channel 1 judged not absorbing, and not full again since
-  int16_t spare_if_steady_ = 0;  // the spare of the next proposal if the surplus holds
+  // The spare of the window behind the proposal, moved by the change sent since: the next
+  // proposal's if the surplus holds.
+  int16_t spare_if_steady_ = 0;
   // The surplus falls in steps: channel 1 is kept above the last fall (-1: one fall so far, 0: none;
   // a flag beside it would cost flash the ATmega does not have)
   int16_t fall_floor_ = 0;
