@@ -132,6 +132,18 @@ class StreamRecords:
         return self.records[-1]["t"] if self.records else 0.0
 
 
+@contextlib.contextmanager
+def gateway_chain(workdir: Path, scenario: Path, gateway_program: Path, seconds: float, sim_args=()):
+    """The simulator and a host gateway, no client (the simulator's ideal channel 2 follows VO2),
+    for a test module's fixture: yields (system, its stream of records), stops them after."""
+    system = System(workdir, scenario, seconds=seconds, mains_hz=50, sim_args=sim_args)
+    system.start(gateway_program, None)
+    try:
+        yield system, StreamRecords(system.sim)
+    finally:
+        system.stop()
+
+
 async def wait_records(stream: StreamRecords, since: float, seconds: int, timeout: float = 30.0) -> list[dict]:
     """The simulator's records of `seconds` whole simulated seconds from `since`."""
     deadline = time.monotonic() + timeout
