@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from testbed.esphome_host import ApiWatcher, compile_host
 from testbed.simrun import write_scenario
-from testbed.system import StreamRecords, System, build_all, wait_records
+from testbed.system import build_all, gateway_chain, wait_records
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +23,9 @@ def chain(tmp_path_factory):
         {"t_s": 0, "pv_w": 500 + SURPLUS_W, "house_w": 500, "ch1_w": 2000, "ch2_w": 1000}])
     build_all(log=lambda _message: None)  # the ATmega ELF and the simulator
     program = compile_host(RELAY_YAML, "routeur-pv-relay-host")
-    system = System(work, scenario, seconds=400, mains_hz=50,
-                    sim_args=["--tank-litres", "5", "--tank-c", "50", "--tank-loss-w-per-k", "0.3"])
-    system.start(program, None)
-    stream = StreamRecords(system.sim)
-    yield system, stream
-    system.stop()
+    with gateway_chain(work, scenario, program, seconds=400,
+                       sim_args=["--tank-litres", "5", "--tank-c", "50", "--tank-loss-w-per-k", "0.3"]) as chain:
+        yield chain
 
 
 def test_the_relay_forces_and_the_maximum_opens_it_and_stops_channel_1(chain):

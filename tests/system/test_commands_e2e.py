@@ -8,7 +8,7 @@ import time
 import pytest
 from testbed.esphome_host import ApiWatcher
 from testbed.simrun import write_scenario
-from testbed.system import StreamRecords, System, build_all, command_latencies, wait_records
+from testbed.system import build_all, command_latencies, gateway_chain, wait_records
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +25,8 @@ def chain(tmp_path_factory):
     scenario = write_scenario(work / "import.csv", [  # importing 300 W: solar routing fires nothing
         {"t_s": 0, "pv_w": 0, "house_w": 300, "ch1_w": HEATER_W, "ch2_w": 1000}])
     gateway_program, _ = build_all(log=lambda _message: None)
-    system = System(work, scenario, seconds=600, mains_hz=50)  # stopped at the end
-    system.start(gateway_program, None)
-    stream = StreamRecords(system.sim)
-    yield system, stream
-    system.stop()
+    with gateway_chain(work, scenario, gateway_program, seconds=600) as chain:  # stopped at the end
+        yield chain
 
 
 def test_settings_and_boost_from_the_api_take_effect_in_the_atmega(chain):

@@ -11,7 +11,7 @@ import sys
 import pytest
 from testbed.esphome_host import REPO, ApiWatcher
 from testbed.simrun import write_scenario
-from testbed.system import StreamRecords, System, build_all, wait_records
+from testbed.system import build_all, gateway_chain, wait_records
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,10 @@ def chain(tmp_path_factory):
     scenario = write_scenario(work / "sunny.csv", [  # 600 W of surplus all along
         {"t_s": 0, "pv_w": 500 + SURPLUS_W, "house_w": 500, "ch1_w": HEATER_W, "ch2_w": 1000}])
     gateway_program, _ = build_all(log=lambda _message: None)
-    system = System(work, scenario, seconds=900, mains_hz=50,
-                    sim_args=["--tank-litres", "5", "--tank-c", "50", "--tank-loss-w-per-k", "0.3",
-                              "--tank-probe-lost", f"{PROBE_LOST_AT}:{PROBE_LOST_AT + 60}"])
-    system.start(gateway_program, None)  # the simulator's ideal channel 2 follows VO2
-    stream = StreamRecords(system.sim)
-    yield system, stream
-    system.stop()
+    with gateway_chain(work, scenario, gateway_program, seconds=900,  # the simulator's channel 2 follows VO2
+                       sim_args=["--tank-litres", "5", "--tank-c", "50", "--tank-loss-w-per-k", "0.3",
+                                 "--tank-probe-lost", f"{PROBE_LOST_AT}:{PROBE_LOST_AT + 60}"]) as chain:
+        yield chain
 
 
 def test_boost_then_the_maximum_temperature_stops_channel_1_and_the_surplus_goes_to_channel_2(chain):
