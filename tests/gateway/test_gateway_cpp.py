@@ -1,17 +1,19 @@
 """C++ unit tests (GoogleTest, g++) of the frame parser, the legacy JSON rendering, the energy totals,
-the change gate of published values and the command lines to the ATmega (against its own parser)."""
+the change gate of published values, the command lines to the ATmega (against its own parser) and
+the allotment of channel 2 to several loads by priority."""
 import os
 import subprocess
 
 import pytest
 
-from testbed.gateway_harness import ATMEGA_SKETCH, CPP_DIR, DATA_DIR, PURE_SOURCES, build_native
+from testbed.gateway_harness import ATMEGA_SKETCH, COMPONENT, CPP_DIR, DATA_DIR, PURE_SOURCES, build_native
 
 
 @pytest.fixture(scope="module")
 def gtest_binary():
     return build_native("test_frame_parser", [CPP_DIR / "test_frame_parser.cpp", CPP_DIR / "test_energy_total.cpp",
                                               CPP_DIR / "test_change_gate.cpp", CPP_DIR / "test_command_link.cpp",
+                                              CPP_DIR / "test_load_allotter.cpp", COMPONENT / "load_allotter.cpp",
                                               *PURE_SOURCES],
                         flags=["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                                "-I", str(ATMEGA_SKETCH)],
