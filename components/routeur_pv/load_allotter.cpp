@@ -56,4 +56,25 @@ float LoadAllotter::allot(float watts, uint32_t now_ms) {
   }
 }
 
+float FullScaleFollower::update(float capacity_w, float full_scale_w, bool channel2_idle, uint32_t now_ms) {
+  if (!std::isfinite(capacity_w) || capacity_w <= 0.0f) {
+    this->held_w_ = 0.0f;
+    return NAN;
+  }
+  if (std::fabs(capacity_w - this->held_w_) > this->tolerance_w_) {
+    this->held_w_ = capacity_w;
+    this->held_since_ms_ = now_ms;
+    return NAN;
+  }
+  if (!std::isfinite(full_scale_w) || std::fabs(capacity_w - full_scale_w) <= this->tolerance_w_)
+    return NAN;
+  if (now_ms - this->held_since_ms_ < this->hold_ms_ || (capacity_w > full_scale_w && !channel2_idle))
+    return NAN;
+  if (this->changed_once_ && now_ms - this->last_change_ms_ < this->min_gap_ms_)
+    return NAN;
+  this->changed_once_ = true;
+  this->last_change_ms_ = now_ms;
+  return std::round(capacity_w);
+}
+
 }  // namespace esphome::routeur_pv

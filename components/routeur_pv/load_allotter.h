@@ -21,7 +21,16 @@ struct Load {
 
 class LoadAllotter {
  public:
-  explicit LoadAllotter(size_t loads, uint32_t timeout_ms = 5000) : loads_(loads), timeout_ms_(timeout_ms) {}
+  explicit LoadAllotter(size_t loads = 0, uint32_t timeout_ms = 5000) : loads_(loads), timeout_ms_(timeout_ms) {}
+
+  /// One more load; returns its index.
+  size_t add_load(uint8_t priority) {
+    this->loads_.push_back(Load{});
+    this->loads_.back().priority = priority;
+    return this->loads_.size() - 1;
+  }
+  void set_timeout_ms(uint32_t timeout_ms) { this->timeout_ms_ = timeout_ms; }
+  uint32_t timeout_ms() const { return this->timeout_ms_; }
 
   /// Load `index` reported its rating and whether it follows (its mode is auto) at `now_ms`.
   void report(size_t index, float rating_w, bool follows, uint32_t now_ms);
@@ -41,6 +50,31 @@ class LoadAllotter {
  protected:
   std::vector<Load> loads_;
   uint32_t timeout_ms_;
+};
+
+/// When the ATmega's channel-2 full scale (DIM: VO2 100 % in watts) should follow the loads'
+/// capacity, so that VO2 can reach every active load and its steps stay in proportion. Each change is
+/// an EEPROM write on the ATmega: the capacity must have held (within `tolerance_w`) for `hold_ms`,
+/// differ from DIM by more than that, and no two changes come closer than `min_gap_ms`; no capacity
+/// (no active load) changes nothing. The ATmega keeps VO2 across a change of DIM, so the watts it
+/// stands for scale with it: a larger DIM is only taken while VO2 is 0 (a jump up would import until
+/// the loop caught it); a smaller one at any time (it can only export for a moment).
+class FullScaleFollower {
+ public:
+  FullScaleFollower(uint32_t hold_ms = 10000, uint32_t min_gap_ms = 60000, float tolerance_w = 10.0f)
+      : hold_ms_(hold_ms), min_gap_ms_(min_gap_ms), tolerance_w_(tolerance_w) {}
+
+  /// The full scale to request now (W), or NaN. full_scale_w: DIM as the frames report it (NaN
+  /// unknown); channel2_idle: VO2 is 0.
+  float update(float capacity_w, float full_scale_w, bool channel2_idle, uint32_t now_ms);
+
+ protected:
+  uint32_t hold_ms_, min_gap_ms_;
+  float tolerance_w_;
+  float held_w_{0.0f};
+  uint32_t held_since_ms_{0};
+  uint32_t last_change_ms_{0};
+  bool changed_once_{false};
 };
 
 }  // namespace esphome::routeur_pv

@@ -1,10 +1,12 @@
-// Channel 2 shared by several loads (components/routeur_pv/load_allotter.*), on a simulated clock.
+// Channel 2 shared by several loads (components/routeur_pv/load_allotter.*) and the full scale
+// (DIM) that follows their capacity, on a simulated clock.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "load_allotter.h"
 
+using esphome::routeur_pv::FullScaleFollower;
 using esphome::routeur_pv::LoadAllotter;
 
 namespace {
@@ -114,4 +116,50 @@ TEST(LoadAllotter, NoWattsNoLoadsAndTheClockWrapping) {
   EXPECT_FLOAT_EQ(none.capacity_w(0), 0.0f);
   none.report(0, NAN, true, 0);  // a rating that makes no sense counts as none
   EXPECT_FALSE(none.active(0, 0));
+}
+
+constexpr bool IDLE = true;  // VO2 0
+
+TEST(FullScaleFollower, DimFollowsAHeldCapacityAtMostOnceAMinute) {
+  FullScaleFollower f(10000, 60000, 10.0f);
+  // 2.5 kW of loads, DIM 1000 W: nothing until the capacity has held 10 s.
+  for (uint32_t t = 0; t < 10000; t += 1000)
+    EXPECT_TRUE(std::isnan(f.update(2500.0f, 1000.0f, IDLE, t))) << t;
+  EXPECT_FLOAT_EQ(f.update(2500.0f, 1000.0f, IDLE, 10000), 2500.0f);
+  // Until the frames report it, no second write within the minute.
+  EXPECT_TRUE(std::isnan(f.update(2500.0f, 1000.0f, IDLE, 11000)));
+  // Reported: at rest. A few watts of difference are no reason for an EEPROM write.
+  for (uint32_t t = 12000; t < 200000; t += 1000)
+    EXPECT_TRUE(std::isnan(f.update(2505.0f, 2500.0f, IDLE, t))) << t;
+}
+
+TEST(FullScaleFollower, AFlappingLoadWritesNothingAndNoLoadChangesNothing) {
+  FullScaleFollower f(10000, 60000, 10.0f);
+  int writes = 0;
+  // A load that comes and goes every 5 s: the capacity never holds 10 s.
+  for (uint32_t t = 0; t < 600000; t += 1000)
+    writes += !std::isnan(f.update((t / 5000) % 2 ? 2500.0f : 1000.0f, 1000.0f, IDLE, t));
+  EXPECT_EQ(writes, 0);
+  for (uint32_t t = 600000; t < 700000; t += 1000)
+    EXPECT_TRUE(std::isnan(f.update(0.0f, 1000.0f, IDLE, t)));  // every load silent: DIM stays
+  EXPECT_TRUE(std::isnan(f.update(1500.0f, NAN, IDLE, 700000)));  // DIM unknown: no write
+}
+
+TEST(FullScaleFollower, TwoChangesAreAMinuteApart) {
+  FullScaleFollower f(10000, 60000, 10.0f);
+  f.update(2500.0f, 1000.0f, IDLE, 0);
+  EXPECT_FLOAT_EQ(f.update(2500.0f, 1000.0f, IDLE, 10000), 2500.0f);
+  f.update(1000.0f, 2500.0f, IDLE, 20000);  // a load went silent
+  EXPECT_TRUE(std::isnan(f.update(1000.0f, 2500.0f, IDLE, 40000)));  // held 20 s, but 30 s after the last write
+  EXPECT_FLOAT_EQ(f.update(1000.0f, 2500.0f, IDLE, 70000), 1000.0f);
+}
+
+TEST(FullScaleFollower, ALargerDimWaitsForChannel2ToBeIdleASmallerOneDoesNot) {
+  FullScaleFollower f(10000, 60000, 10.0f);
+  // VO2 at 60 % of 1000 W: 2500 W would make it stand for 1500 W at once.
+  for (uint32_t t = 0; t <= 120000; t += 1000)
+    EXPECT_TRUE(std::isnan(f.update(2500.0f, 1000.0f, false, t))) << t;
+  EXPECT_FLOAT_EQ(f.update(2500.0f, 1000.0f, true, 121000), 2500.0f);  // VO2 back to 0
+  f.update(1000.0f, 2500.0f, false, 130000);
+  EXPECT_FLOAT_EQ(f.update(1000.0f, 2500.0f, false, 190000), 1000.0f);  // smaller: VO2 may be anything
 }
