@@ -46,7 +46,7 @@ PvRelay = pv_relay_ns.class_("PvRelay", cg.PollingComponent)
 PvRelayModeSelect = pv_relay_ns.class_("PvRelayModeSelect", select.Select)
 RelayConfig = pv_relay_ns.struct("RelayConfig")
 
-_power = cv.All(cv.float_with_unit("power", "(W|w|watt|watts|Watt|Watts)?"))
+_power = cv.float_with_unit("power", "(W|w|watt|watts|Watt|Watts)?")
 
 
 def _seconds(low: cv.TimePeriod, high: cv.TimePeriod):
