@@ -45,14 +45,20 @@ class System:
         self.tank_file = workdir / "tank.txt"
         self.pty = PtyPair(workdir)
         self.gateway = self.client = self.sim = None
+        self.clients: list[HostFirmware] = []
         self.fifo_fd = None
+        self._ch2_w: list[float] = []
 
-    def start(self, gateway_program: Path, client_program: Path | None) -> None:
-        """client_program None: no client; the simulator's own ideal channel 2 follows the frames' VO2."""
+    def start(self, gateway_program: Path, client_program: Path | None, more_clients=()) -> None:
+        """client_program None: no client; the simulator's own ideal channel 2 follows the frames' VO2.
+        more_clients: the programs of more channel-2 loads (pv_loads); the house draws what they all
+        deliver (feed_channel_2 with each one's index). `client` is the first, `clients` all of them."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        programs = [p for p in (client_program, *more_clients) if p is not None]
+        homes = ["client" if k == 0 else f"client{k + 1}" for k in range(len(programs))]
         # A new house every run: the firmwares' saved state (energy totals, client mode) of the last
         # run must not carry over into this one's figures.
-        for home in ("gateway", "client"):
+        for home in ("gateway", *homes):
             shutil.rmtree(self.workdir / home, ignore_errors=True)
         self.pty.start()
         udp_port = free_udp_port()
@@ -68,10 +74,12 @@ class System:
                *self.sim_args]
         if self.has_tank():
             cmd += ["--tank-out", str(self.tank_file)]
-        if client_program is not None:
-            self.client = HostFirmware(client_program, self.workdir / "client", "client", env={
-                "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT")
-            self.client.start()
+        for program, home in zip(programs, homes):
+            self.clients.append(HostFirmware(program, self.workdir / home, home, env={
+                "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT").start())
+        self._ch2_w = [0.0] * len(programs)
+        if programs:
+            self.client = self.clients[0]
             fifo = self.workdir / "ch2.fifo"
             if fifo.exists():
                 fifo.unlink()
@@ -86,11 +94,18 @@ class System:
     def has_tank(self) -> bool:
         return "--tank-litres" in self.sim_args or "--tank-litres" in self.scenario.read_text()
 
-    def feed_channel_2(self, watts: float) -> None:
+    def feed_channel_2(self, watts: float, client: int = 0) -> None:
+        """What client `client` delivers now, W: the house draws the sum of every client's."""
         if self.fifo_fd is None:  # stopping: nothing reads channel 2 any more
             return
+        self._ch2_w[client] = watts
         with contextlib.suppress(BlockingIOError):
-            os.write(self.fifo_fd, f"{watts:.1f}\n".encode())
+            os.write(self.fifo_fd, f"{sum(self._ch2_w):.1f}\n".encode())
+
+    def kill_client(self, client: int) -> None:
+        """Client `client` dies (power cut, crash): it goes silent and its load draws nothing."""
+        self.clients[client].stop()
+        self.feed_channel_2(0.0, client)
 
     def stop_simulator(self) -> None:
         if self.sim is not None and self.sim.poll() is None:
@@ -103,7 +118,7 @@ class System:
     def stop(self) -> None:
         """The simulator first (it writes its summary), then the firmwares; stop feeding before."""
         self.stop_simulator()
-        for part in (self.client, self.gateway, self.pty):
+        for part in (*self.clients, self.gateway, self.pty):
             if part is not None:
                 part.stop()
         if self.fifo_fd is not None:

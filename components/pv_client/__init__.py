@@ -1,5 +1,6 @@
 """pv_client: RobotDyn/triac dimmer output (`output: - platform: pv_client`) and the follow
-controller (`pv_client:`) that drives it from the gateway's channel-2 ratio (VO2)."""
+controller (`pv_client:`) that drives it from the gateway's channel-2 ratio (VO2), or from the watts
+a gateway sharing channel 2 among several loads allots it (`power_sensor:`, docs/loads.md)."""
 
 import esphome.codegen as cg
 from esphome.components import binary_sensor, number, output, select, sensor
@@ -13,6 +14,7 @@ from esphome.const import (
     CONF_TIMEOUT,
     DEVICE_CLASS_POWER,
     DEVICE_CLASS_PROBLEM,
+    ENTITY_CATEGORY_DIAGNOSTIC,
     PlatformFramework,
     STATE_CLASS_MEASUREMENT,
     UNIT_PERCENT,
@@ -24,6 +26,8 @@ import esphome.final_validate as fv
 CODEOWNERS = ["@routeur-pv"]
 
 CONF_RATIO_SENSOR = "ratio_sensor"
+CONF_POWER_SENSOR = "power_sensor"
+CONF_OFFERED_POWER = "offered_power"
 CONF_GATEWAY_URL = "gateway_url"
 CONF_GATEWAY_TIMEOUT = "gateway_timeout"
 CONF_MANUAL_RATIO = "manual_ratio"
@@ -84,6 +88,17 @@ CONFIG_SCHEMA = cv.All(
             cv.GenerateID(): cv.declare_id(PvClientFollow),
             cv.Required(CONF_OUTPUT): cv.use_id(PvClientOutput),
             cv.Optional(CONF_RATIO_SENSOR): cv.use_id(sensor.Sensor),
+            # W allotted by a gateway sharing channel 2 among several loads (pv_loads, docs/loads.md)
+            cv.Optional(CONF_POWER_SENSOR): cv.use_id(sensor.Sensor),
+            # what this load offers that gateway: load_power in auto with the mains locked, else 0
+            cv.Optional(CONF_OFFERED_POWER): sensor.sensor_schema(
+                unit_of_measurement=UNIT_WATT,
+                accuracy_decimals=0,
+                device_class=DEVICE_CLASS_POWER,
+                state_class=STATE_CLASS_MEASUREMENT,
+                entity_category=ENTITY_CATEGORY_DIAGNOSTIC,
+                icon="mdi:hand-extended",
+            ),
             cv.Optional(CONF_GATEWAY_URL): cv.url,
             # a gateway_url poll blocks the loop up to this long (http_request's timeout for the poll)
             cv.Optional(CONF_GATEWAY_TIMEOUT): cv.All(
@@ -123,7 +138,7 @@ CONFIG_SCHEMA = cv.All(
             cv.GenerateID(CONF_LEGACY_HTTP_ID): cv.declare_id(PvClientLegacyHttp),
         }
     ).extend(cv.polling_component_schema("1s")),
-    cv.has_exactly_one_key(CONF_RATIO_SENSOR, CONF_GATEWAY_URL),
+    cv.has_exactly_one_key(CONF_RATIO_SENSOR, CONF_POWER_SENSOR, CONF_GATEWAY_URL),
     _gateway_timeout_needs_url,
     _not_on_host(CONF_GATEWAY_URL),
     _not_on_host(CONF_LEGACY_HTTP),
@@ -155,6 +170,10 @@ async def to_code(config):
     if CONF_RATIO_SENSOR in config:
         src = await cg.get_variable(config[CONF_RATIO_SENSOR])
         cg.add(var.set_ratio_sensor(src))
+    if CONF_POWER_SENSOR in config:
+        cg.add(var.set_allotted_sensor(await cg.get_variable(config[CONF_POWER_SENSOR])))
+    if conf := config.get(CONF_OFFERED_POWER):
+        cg.add(var.set_offered_sensor(await sensor.new_sensor(conf)))
     if CONF_GATEWAY_URL in config:
         cg.add_define("USE_PV_CLIENT_GATEWAY_URL")
         http_conf = CORE.config[CONF_HTTP_REQUEST]

@@ -23,6 +23,16 @@ class FollowLogic {
   /// A fresh ratio (percent) from the router at `now_ms`. NaN (the gateway lost its ATmega) makes
   /// the ratio stale at once.
   void set_ratio(float percent, uint32_t now_ms);
+  /// Watts allotted by a gateway that shares channel 2 among several loads (pv_loads), as a ratio
+  /// of this load's own rating: one rating per load, in the load alone. NaN as in set_ratio().
+  void set_allotted_w(float watts, float load_power_w, uint32_t now_ms) {
+    this->set_ratio(load_power_w > 0.0f ? watts * 100.0f / load_power_w : 0.0f, now_ms);
+  }
+  /// What this load offers such a gateway: its rating while it follows (auto) and its dimmer can
+  /// fire (mains locked), else 0 (off and forced take no share; a dead dimmer would waste its share).
+  float offered_w(float load_power_w, bool can_fire) const {
+    return this->mode_ == FOLLOW_MODE_AUTO && can_fire ? load_power_w : 0.0f;
+  }
   void set_manual(float percent) { this->manual_ = clamp_percent(percent); }
   void set_mode(FollowMode mode) { this->mode_ = mode; }
 

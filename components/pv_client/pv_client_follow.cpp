@@ -36,6 +36,12 @@ void PvClientFollow::setup() {
   if (this->ratio_sensor_ != nullptr) {
     this->ratio_sensor_->add_on_state_callback([this](float value) { this->set_ratio(value); });
   }
+  if (this->allotted_sensor_ != nullptr) {
+    this->allotted_sensor_->add_on_state_callback([this](float watts) {
+      this->logic_.set_allotted_w(watts, this->output_->get_load_power(), millis());
+      this->apply_(false);
+    });
+  }
 #endif
   if (this->manual_number_ != nullptr)
     this->manual_number_->publish_state(this->logic_.get_manual());
@@ -77,9 +83,26 @@ void PvClientFollow::loop() {
   this->poll_gateway_();
 #endif
   this->apply_(false);  // cheap: acts only when the level or the staleness changes
+  this->publish_offer_(false);
 }
 
-void PvClientFollow::update() { this->apply_(true); }
+void PvClientFollow::update() {
+  this->apply_(true);
+  this->publish_offer_(true);
+}
+
+void PvClientFollow::publish_offer_(bool force) {
+#ifdef USE_SENSOR
+  if (this->offered_sensor_ == nullptr || this->output_ == nullptr)
+    return;
+  // Every update (packet_transport sends it on), and at once when it changes (a mode, the mains).
+  const float offered = this->logic_.offered_w(this->output_->get_load_power(), this->output_->is_mains_locked());
+  if (force || offered != this->offered_w_) {
+    this->offered_w_ = offered;
+    this->offered_sensor_->publish_state(offered);
+  }
+#endif
+}
 
 void PvClientFollow::apply_(bool publish_all) {
   const uint32_t now = millis();
@@ -180,6 +203,9 @@ void PvClientFollow::dump_config() {
 #ifdef USE_SENSOR
   LOG_SENSOR("  ", "Level", this->level_sensor_);
   LOG_SENSOR("  ", "Routed power", this->power_sensor_);
+  if (this->allotted_sensor_ != nullptr)
+    ESP_LOGCONFIG(TAG, "  Follows: the watts a gateway allots (of load_power)");
+  LOG_SENSOR("  ", "Offered power", this->offered_sensor_);
 #endif
 #ifdef USE_BINARY_SENSOR
   LOG_BINARY_SENSOR("  ", "Ratio stale", this->stale_sensor_);

@@ -55,6 +55,9 @@ class PvClientFollow : public PollingComponent {
   void set_restore(bool restore) { this->restore_ = restore; }
 #ifdef USE_SENSOR
   void set_ratio_sensor(sensor::Sensor *sensor) { this->ratio_sensor_ = sensor; }
+  /// Watts allotted by a gateway that shares channel 2 among several loads (pv_loads).
+  void set_allotted_sensor(sensor::Sensor *sensor) { this->allotted_sensor_ = sensor; }
+  void set_offered_sensor(sensor::Sensor *sensor) { this->offered_sensor_ = sensor; }
   void set_level_sensor(sensor::Sensor *sensor) { this->level_sensor_ = sensor; }
   void set_power_sensor(sensor::Sensor *sensor) { this->power_sensor_ = sensor; }
 #endif
@@ -81,6 +84,7 @@ class PvClientFollow : public PollingComponent {
 
  protected:
   void apply_(bool publish_all);
+  void publish_offer_(bool force);
   void save_();
 #ifdef USE_PV_CLIENT_GATEWAY_URL
   void poll_gateway_();
@@ -98,6 +102,8 @@ class PvClientFollow : public PollingComponent {
   PvClientModeSelect *mode_select_{nullptr};
 #ifdef USE_SENSOR
   sensor::Sensor *ratio_sensor_{nullptr};
+  sensor::Sensor *allotted_sensor_{nullptr};
+  sensor::Sensor *offered_sensor_{nullptr};
   sensor::Sensor *level_sensor_{nullptr};
   sensor::Sensor *power_sensor_{nullptr};
 #endif
@@ -109,6 +115,7 @@ class PvClientFollow : public PollingComponent {
   float level_{-1.0f};
   bool stale_{true};
   bool first_apply_{true};
+  float offered_w_{NAN};
 };
 
 }  // namespace esphome::pv_client

@@ -237,6 +237,7 @@ void RouteurPvComponent::handle_frame_(const Frame &f) {
   if (!this->link_ok_)
     ESP_LOGI(TAG, "Link up");
   this->link_ok_ = true;
+  this->frame_callbacks_.call(f);
   // Per frame (a few a second at most): tools and tests count frames with them; they are diagnostics,
   // disabled by default, so Home Assistant's recorder does not keep them.
   this->publish_counters_(true);

@@ -5,6 +5,7 @@
 
 #include "esphome/core/component.h"
 #include "esphome/core/defines.h"
+#include "esphome/core/helpers.h"
 #include "esphome/core/preferences.h"
 #include "esphome/components/uart/uart.h"
 #ifdef USE_SENSOR
@@ -153,6 +154,12 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   }
 #endif
   const CommandLink &link() const { return this->link_; }
+  /// Whether the uart's TX carries command lines to the ATmega (something uses them).
+  bool has_command_line() const { return this->command_line_; }
+  /// Called from loop() with every valid frame, after the hub's own entities (pv_loads).
+  template<typename F> void add_on_frame_callback(F &&callback) {
+    this->frame_callbacks_.add(std::forward<F>(callback));
+  }
 
   /// Values served by the legacy JSON API (0 before the first frame and after a link loss).
   const LegacyValues &legacy_values() const { return this->legacy_; }
@@ -208,6 +215,7 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
   number::Number *setting_numbers_[SETTING_COUNT]{};
 #endif
 
+  CallbackManager<void(const Frame &)> frame_callbacks_;
   CommandLink link_;
   std::string tx_line_;  ///< the command line being written, a few bytes a loop() pass
   size_t tx_done_{0};

@@ -467,6 +467,29 @@ TEST(Follow, TimeoutDropsToZeroInAutoAndRecovers) {
 }
 
 // ------------------------------------------------------------------ gateway_url polling
+TEST(Follow, AllottedWattsAreARatioOfTheLoadsOwnRating) {
+  FollowLogic f;
+  f.set_allotted_w(750.0f, 1500.0f, 0);  // a 1500-W load given 750 W: half
+  EXPECT_FLOAT_EQ(f.level_percent(0), 50.0f);
+  f.set_allotted_w(750.0f, 3000.0f, 100);  // the same watts to a rating changed in the load alone
+  EXPECT_FLOAT_EQ(f.level_percent(100), 25.0f);
+  f.set_allotted_w(5000.0f, 1500.0f, 200);  // more than it can take: full, never beyond
+  EXPECT_FLOAT_EQ(f.level_percent(200), 100.0f);
+  f.set_allotted_w(NAN, 1500.0f, 300);  // the gateway lost its ATmega: stale at once
+  EXPECT_TRUE(f.is_stale(300));
+  EXPECT_FLOAT_EQ(f.level_percent(300), 0.0f);
+}
+
+TEST(Follow, OffersItsRatingOnlyInAutoWithAWorkingDimmer) {
+  FollowLogic f;
+  EXPECT_FLOAT_EQ(f.offered_w(1500.0f, true), 1500.0f);
+  EXPECT_FLOAT_EQ(f.offered_w(1500.0f, false), 0.0f);  // no mains lock: it could not deliver
+  f.set_mode(FOLLOW_MODE_FORCED);
+  EXPECT_FLOAT_EQ(f.offered_w(1500.0f, true), 0.0f);
+  f.set_mode(FOLLOW_MODE_OFF);
+  EXPECT_FLOAT_EQ(f.offered_w(1500.0f, true), 0.0f);
+}
+
 TEST(GatewayPoll, CadenceWhileAnsweringBackOffAfterFailures) {
   GatewayPollSchedule p;
   EXPECT_TRUE(p.due(0));  // the first poll at once
