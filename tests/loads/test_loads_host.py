@@ -133,9 +133,10 @@ def test_a_load_that_dies_hands_its_watts_to_the_next_within_seconds(story):
     samples = story["samples"]
     before = [s for s in samples if A_PROMOTED_AT + SETTLE_S <= s["t"] < A_KILLED_AT]
     assert before and all(s["a_w"] == 1000.0 for s in before[-3:]), before
-    # Its share goes to B once the gateway has not heard from it for the 5-s timeout.
+    # Its share goes to B once the gateway has not heard from it for the 5-s timeout: at most its
+    # report interval (1 s) + 5 s + the allotment's 0.5-s tick + this test's 1-s sampling later.
     dropped = next(s["t"] for s in samples if s["t"] >= A_KILLED_AT and s["a_w"] == 0.0)
-    assert dropped - A_KILLED_AT <= 7, dropped
+    assert dropped - A_KILLED_AT <= 7.5, dropped
     after = [s for s in samples if A_KILLED_AT + 8 <= s["t"] < END_S]
     assert after and all(s["a_w"] == 0.0 for s in after), after
     # B carries channel 2 alone, and the surplus is all routed, none imported.
