@@ -122,6 +122,25 @@ def bench_system(workdir: Path) -> dict:
             "seconds": seconds}
 
 
+def bench_loads(workdir: Path) -> dict:
+    """Several loads on the standard day in real time: the host gateway of tests/loads (pv_loads and
+    an 800-W relay stage after the dimmers), two host clients (1000 W priority 1, 1500 W priority 2)."""
+    import asyncio
+
+    from testbed.day_report import energy_summary
+    from testbed.loads import record_run
+
+    seconds = 120
+    run = asyncio.run(record_run(workdir, DAY, seconds))
+    summary = energy_summary(run["records"])
+    return {"routed_share_pct": round(summary["routed_share_pct"], 2),
+            "router_import_pct_of_routed": round(summary["router_import_pct_of_routed"], 3),
+            "relay_switchings": run["relay_switchings"],
+            "relay_switchings_per_hour": round(run["relay_switchings"] * 3600 / seconds, 1),
+            "routed_wh": summary["routed_wh"], "import_wh": summary["import_wh"],
+            "export_wh": summary["export_wh"], "seconds": seconds}
+
+
 def rx_flood(workdir: Path, seconds: int = 60) -> dict:
     """The ATmega's RX flooded with random bytes at full 9600 baud for a minute (800 W surplus):
     sampling, firing and the frames must not notice."""
@@ -203,7 +222,7 @@ def bench_channel2_days(workdir: Path) -> dict:
 
 
 SECTIONS = {"atmega": bench_atmega, "channel2": bench_channel2, "channel2_days": bench_channel2_days, "gateway": bench_gateway, "client": bench_client, "system": bench_system,
-            "link": bench_link, "hot_water": bench_hot_water}
+            "loads": bench_loads, "link": bench_link, "hot_water": bench_hot_water}
 
 
 def main() -> int:
@@ -213,8 +232,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, bench in sections.items():
             results[name] = bench(Path(tmp))
+            if sys.argv[1:]:  # a section run alone says when: the others keep the last full run's date
+                results[name]["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
             print_section(name, results[name])
-    results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    if not sys.argv[1:]:
+        results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     update_readme(results)
     print(f"wrote {RESULTS.relative_to(ROOT)} and the performance section of README.md")

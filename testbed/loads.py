@@ -1,13 +1,15 @@
 """Channel 2 shared by several loads (pv_loads) in the whole chain, in real time: the simulator (the
 real ATmega ELF), the host gateway of tests/loads/gateway-two-loads-host.yaml and its two host
 clients (load A 1000 W priority 1, load B 1500 W priority 2); the house draws what both clients
-deliver. Used by tests/loads/ (and the C++ allotter's unit tests build here too)."""
+deliver, and the draw of its relay stage (an 800-W pool pump) while it is on. Used by tests/loads/."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
 from testbed.esphome_host import REPO, ApiWatcher, compile_host
+from testbed.simrun import load_scenario
 from testbed.system import StreamRecords, System, build_all
 
 LOADS_DIR = REPO / "tests" / "loads"
@@ -16,6 +18,12 @@ CLIENTS = ((LOADS_DIR / "client-load-a-host.yaml", "routeur-pv-load-a-host"),
            (LOADS_DIR / "client-load-b-host.yaml", "routeur-pv-load-b-host"))
 # What the host client's dimmer runtime delivers (host/client-host.yaml), fed to the house.
 DELIVERED = "simulated_heater_power"
+# The gateway's relay stage: its switch, and what the load behind it draws while on.
+RELAY, RELAY_W = "pool_pump", 800.0
+
+
+# What the loads can absorb beside channel 1: both dimmers and the relay stage.
+LOADS_W = 1000.0 + 1500.0 + RELAY_W
 
 
 def build_loads_chain(log=print) -> tuple[Path, list[Path]]:
@@ -35,6 +43,8 @@ async def loads_chain(workdir: Path, scenario: Path, seconds: float, programs=No
         stream = StreamRecords(system.sim)
         gateway = await ApiWatcher(system.gateway.api_port).connect()
         watchers.append(gateway)
+        gateway.listeners.append(lambda name, value: name == RELAY
+                                 and system.feed_channel_2(RELAY_W if value else 0.0, RELAY))
         clients = []
         for k, firmware in enumerate(system.clients):
             watcher = await ApiWatcher(firmware.api_port).connect()
@@ -48,3 +58,41 @@ async def loads_chain(workdir: Path, scenario: Path, seconds: float, programs=No
             with contextlib.suppress(Exception):
                 await watcher.disconnect()
         system.stop()
+
+
+
+# What a story samples of the gateway beside the simulator's record: its key -> the entity.
+SHARES = {"a_w": "load_a_allotted_power", "b_w": "load_b_allotted_power", "relay": RELAY}
+
+
+async def sample_story(stream, gateway, end_s: float, actions=None, entities=SHARES) -> list[dict]:
+    """The simulator's record of every simulated second up to end_s, with the gateway's `entities`
+    as they stood then. actions(t), every 0.25 s: what the story does at simulated time t."""
+    samples = []
+    while stream.now() < end_s:
+        await asyncio.sleep(0.25)
+        if actions is not None:
+            actions(stream.now())
+        if stream.records and (not samples or samples[-1]["t"] < stream.now()):
+            record = dict(stream.records[-1])
+            record.update({key: gateway.states.get(entity) for key, entity in entities.items()})
+            samples.append(record)
+    return samples
+
+
+async def record_run(workdir: Path, scenario: Path, seconds: float, programs=None) -> dict:
+    """The chain on a scenario, for the benchmark: {records: the simulator's (one a second), each
+    with capacity_w, what the loads could absorb (channel 1's rating in the scenario, both dimmers,
+    and the relay when the surplus beyond them covers its rating); relay_switchings: the pool pump's
+    changes of state}."""
+    steps = [(t, ch1) for t, _pv, _house, ch1, _ch2, _v in load_scenario(scenario)]
+    async with loads_chain(workdir, scenario, seconds, programs) as (_system, stream, gateway, _clients):
+        while stream.now() < seconds - 1:
+            await asyncio.sleep(0.5)
+        states = [v for _at, name, v in gateway.events if name == RELAY and v is not None]
+    records = list(stream.records)
+    for r in records:
+        # the dimmers take any part of their ratings, the relay all of its rating or nothing
+        dimmers = [ch1 for t, ch1 in steps if t <= r["t"]][-1] + LOADS_W - RELAY_W
+        r["capacity_w"] = dimmers + (RELAY_W if r["pv_w"] - r["house_w"] - dimmers >= RELAY_W else 0.0)
+    return {"records": records, "relay_switchings": sum(1 for a, b in zip(states, states[1:]) if a != b)}

@@ -166,6 +166,19 @@ def render(results: dict) -> str:
         out += [f"**Whole system, standard day** ({system['seconds']} s of `sim/scenarios/day.csv` in real time "
                 "through the host gateway and client; `bench/day.png`)", "",
                 table(("figure", "measured", "target"), rows), "", "![day](bench/day.png)", ""]
+    loads = results.get("loads")
+    if loads:
+        rows = [("routed share of the surplus the loads could absorb", f"{loads['routed_share_pct']} %", ">= 99 %"),
+                ("import caused by the router", f"{loads['router_import_pct_of_routed']} % of routed", "<= 0.5 %"),
+                ("relay stage switchings", f"{loads['relay_switchings']} in {loads['seconds']} s "
+                 f"({loads['relay_switchings_per_hour']} an hour)", "<= 6 an hour"),
+                ("energy routed / imported / exported",
+                 f"{loads['routed_wh']:.1f} / {loads['import_wh']:.1f} / {loads['export_wh']:.1f} Wh", "")]
+        when = f", `make bench` section run alone on {loads['date']}" if "date" in loads else ""
+        out += [f"**Several loads, standard day** ({loads['seconds']} s of `sim/scenarios/day.csv` in real time "
+                "through the host gateway of `tests/loads/` (pv_loads, an 800-W relay stage after the dimmers) "
+                f"and two host clients, 1000 W priority 1 and 1500 W priority 2{when})", "",
+                table(("figure", "measured", "target"), rows), ""]
     return "\n".join(out)
 
 

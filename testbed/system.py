@@ -47,7 +47,7 @@ class System:
         self.gateway = self.client = self.sim = None
         self.clients: list[HostFirmware] = []
         self.fifo_fd = None
-        self._ch2_w: list[float] = []
+        self._ch2_w: dict = {}
 
     def start(self, gateway_program: Path, client_program: Path | None, more_clients=()) -> None:
         """client_program None: no client; the simulator's own ideal channel 2 follows the frames' VO2.
@@ -77,7 +77,7 @@ class System:
         for program, home in zip(programs, homes):
             self.clients.append(HostFirmware(program, self.workdir / home, home, env={
                 "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT").start())
-        self._ch2_w = [0.0] * len(programs)
+        self._ch2_w = {}
         if programs:
             self.client = self.clients[0]
             fifo = self.workdir / "ch2.fifo"
@@ -94,13 +94,14 @@ class System:
     def has_tank(self) -> bool:
         return "--tank-litres" in self.sim_args or "--tank-litres" in self.scenario.read_text()
 
-    def feed_channel_2(self, watts: float, client: int = 0) -> None:
-        """What client `client` delivers now, W: the house draws the sum of every client's."""
+    def feed_channel_2(self, watts: float, load=0) -> None:
+        """What a load the gateway drives over the network delivers now, W: client `load` (its index),
+        or any other key (a relay stage's draw). The house draws the sum of all of them."""
         if self.fifo_fd is None:  # stopping: nothing reads channel 2 any more
             return
-        self._ch2_w[client] = watts
+        self._ch2_w[load] = watts
         with contextlib.suppress(BlockingIOError):
-            os.write(self.fifo_fd, f"{sum(self._ch2_w):.1f}\n".encode())
+            os.write(self.fifo_fd, f"{sum(self._ch2_w.values()):.1f}\n".encode())
 
     def kill_client(self, client: int) -> None:
         """Client `client` dies (power cut, crash): it goes silent and its load draws nothing."""

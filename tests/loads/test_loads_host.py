@@ -10,7 +10,7 @@ import json
 import statistics
 
 import pytest
-from testbed.loads import loads_chain
+from testbed.loads import loads_chain, sample_story
 from testbed.simrun import write_scenario
 
 pytestmark = pytest.mark.slow
@@ -43,13 +43,11 @@ def story(tmp_path_factory):
 
     async def run():
         async with loads_chain(work, scenario, seconds=END_S + 15) as (system, stream, gateway, clients):
-            samples, done = [], set()
-            dim_before_phase_1 = None
-            while stream.now() < END_S:
-                await asyncio.sleep(0.25)
-                t = stream.now()
-                if t >= PHASES[1][0] and dim_before_phase_1 is None:
-                    dim_before_phase_1 = gateway.states.get("channel_2_rating")
+            done, dim = set(), {}
+
+            def actions(t):
+                if t >= PHASES[1][0] and "phase_1" not in dim:
+                    dim["phase_1"] = gateway.states.get("channel_2_rating")
                 for at, what in ((A_DEMOTED_AT, 3.0), (A_PROMOTED_AT, 1.0)):
                     if t >= at and at not in done:
                         done.add(at)
@@ -57,12 +55,9 @@ def story(tmp_path_factory):
                 if t >= A_KILLED_AT and A_KILLED_AT not in done:
                     done.add(A_KILLED_AT)
                     system.kill_client(0)
-                if stream.records and (not samples or samples[-1]["t"] < t):
-                    record = dict(stream.records[-1])
-                    record["a_w"] = gateway.states.get("load_a_allotted_power")
-                    record["b_w"] = gateway.states.get("load_b_allotted_power")
-                    samples.append(record)
-            return {"samples": samples, "events": list(gateway.events), "dim": dim_before_phase_1,
+
+            samples = await sample_story(stream, gateway, END_S, actions)
+            return {"samples": samples, "events": list(gateway.events), "dim": dim.get("phase_1"),
                     "dim_end": gateway.states.get("channel_2_rating"),
                     "b_level": clients[1].states.get("level"), "b_offer": clients[1].states.get("offered_power")}
 
