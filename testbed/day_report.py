@@ -11,9 +11,10 @@ from testbed.simrun import load_scenario
 WH_PER_WS = 1.0 / 3600.0
 
 
-def scenario_capacity(path: Path):
-    """t -> rated power channels 1 and 2 can absorb at t (step function of the scenario rows)."""
-    steps = [(t, ch1 + ch2) for t, _pv, _house, ch1, ch2, _mains_v in load_scenario(path)]
+def scenario_capacity(path: Path, with_ch2: bool = True):
+    """t -> rated power channels 1 and 2 (with_ch2 False: channel 1 alone) can absorb at t (step
+    function of the scenario rows)."""
+    steps = [(t, ch1 + (ch2 if with_ch2 else 0.0)) for t, _pv, _house, ch1, ch2, _mains_v in load_scenario(path)]
 
     def capacity(t: float) -> float:
         current = steps[0][1]

@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from testbed.day_report import scenario_capacity
 from testbed.esphome_host import REPO, ApiWatcher, compile_host
-from testbed.simrun import load_scenario
 from testbed.system import StreamRecords, System, build_all
 
 LOADS_DIR = REPO / "tests" / "loads"
@@ -20,10 +20,8 @@ CLIENTS = ((LOADS_DIR / "client-load-a-host.yaml", "routeur-pv-load-a-host"),
 DELIVERED = "simulated_heater_power"
 # The gateway's relay stage: its switch, and what the load behind it draws while on.
 RELAY, RELAY_W = "pool_pump", 800.0
-
-
-# What the loads can absorb beside channel 1: both dimmers and the relay stage.
-LOADS_W = 1000.0 + 1500.0 + RELAY_W
+# What the dimmers can absorb beside channel 1: both ratings.
+DIMMERS_W = 1000.0 + 1500.0
 
 
 def build_loads_chain(log=print) -> tuple[Path, list[Path]]:
@@ -60,7 +58,6 @@ async def loads_chain(workdir: Path, scenario: Path, seconds: float, programs=No
         system.stop()
 
 
-
 # What a story samples of the gateway beside the simulator's record: its key -> the entity.
 SHARES = {"a_w": "load_a_allotted_power", "b_w": "load_b_allotted_power", "relay": RELAY}
 
@@ -85,7 +82,7 @@ async def record_run(workdir: Path, scenario: Path, seconds: float, programs=Non
     with capacity_w, what the loads could absorb (channel 1's rating in the scenario, both dimmers,
     and the relay when the surplus beyond them covers its rating); relay_switchings: the pool pump's
     changes of state}."""
-    steps = [(t, ch1) for t, _pv, _house, ch1, _ch2, _v in load_scenario(scenario)]
+    channel_1 = scenario_capacity(scenario, with_ch2=False)
     async with loads_chain(workdir, scenario, seconds, programs) as (_system, stream, gateway, _clients):
         while stream.now() < seconds - 1:
             await asyncio.sleep(0.5)
@@ -93,6 +90,6 @@ async def record_run(workdir: Path, scenario: Path, seconds: float, programs=Non
     records = list(stream.records)
     for r in records:
         # the dimmers take any part of their ratings, the relay all of its rating or nothing
-        dimmers = [ch1 for t, ch1 in steps if t <= r["t"]][-1] + LOADS_W - RELAY_W
+        dimmers = channel_1(r["t"]) + DIMMERS_W
         r["capacity_w"] = dimmers + (RELAY_W if r["pv_w"] - r["house_w"] - dimmers >= RELAY_W else 0.0)
     return {"records": records, "relay_switchings": sum(1 for a, b in zip(states, states[1:]) if a != b)}
