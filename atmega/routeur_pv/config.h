@@ -164,10 +164,10 @@ constexpr float kCh1ProbeWatts = 200.0f;
 constexpr uint16_t kCh1ProbeIntervalCycles = 500;  // 10 s at 50 Hz
 
 // ---------------------------------------------------------------- frame, serial, watchdog
-// EIB REE MPC POR FID SPL VO2 FRQ VRM STA, PW1, WHI WHE WH1, MOD LSR CAC CRJ SCS, one setting,
+// EIB REE MPC POR FID SPL VO2 FRQ VRM STA, PW1, WHI WHE WH1, PO2 MOD LSR CAC CRJ SCS, one setting,
 // $crc CR LF (frame.h, controller.h); the test builds' diagnostic keys ISR LAT OVR on top.
 constexpr uint8_t kFrameMaxLength =
-    12 + 15 + 11 + 11 + 10 + 8 + 8 + 10 + 10 + 7 + 12 + 3 * 16 + 6 + 7 + 2 * 10 + 8 + 9 + 7;
+    12 + 15 + 11 + 11 + 10 + 8 + 8 + 9 + 10 + 10 + 7 + 12 + 3 * 16 + 6 + 7 + 2 * 10 + 8 + 9 + 7;
 #ifdef PV_DIAGNOSTICS
 constexpr uint8_t kTxBufferSize = kFrameMaxLength + 10 + 10 + 8 + 1;
 #else

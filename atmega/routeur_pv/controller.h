@@ -282,7 +282,9 @@ class RouterController {
     frame.begin();
     frame.add_fixed("EIB", to_fixed(a.demand_watts / n / ch1_.params().heater_watts * cfg::kBucketCapacityJoules, 2), 2);
     frame.add_fixed("REE", to_fixed(export_avg, 2), 2);
-    frame.add_fixed("MPC", to_fixed(ch1_.params().min_routable_watts, 2), 2);
+    // MPC is 1 % of HTR: in hundredths of a watt, HTR itself, no float on the way.
+    static_assert(cfg::kMinFiredFraction == 0.01f, "MPC below is HTR / 100");
+    frame.add_fixed("MPC", settings_.value[kSettingHeater], 2);
     frame.add_fixed("POR", to_fixed(a.routed_percent / n, 2), 2);
     constexpr uint32_t kTicksPerUs = cfg::kTicksPerSecond / 1000000UL;
     frame.add_integer("FID", int32_t((a.delay_ticks + a.cycles * kTicksPerUs / 2) / (a.cycles * kTicksPerUs)));
@@ -297,10 +299,13 @@ class RouterController {
     frame.add_fixed("WHE", int32_t(export_energy_.centi_wh()), 2);
     frame.add_fixed("WH1", int32_t(ch1_energy_.centi_wh()), 2);
     // The gateway's commands (command.h): what is in force, for how long, how many were taken and
-    // refused, the settings' checksum and one setting per frame, in turn. Only once a command line
-    // came in on RX: without the return line, frames are as before.
+    // refused, the settings' checksum and one setting per frame, in turn; and VO2 in watts of the
+    // full scale DIM the gateway set, what its loads share (pv_loads), each turning its share into
+    // its own level. Only once a command line came in on RX: without the return line, frames are as
+    // before (every byte more delays the client's VO2).
     const uint16_t refused = commands_refused();
     if (accepted_ != 0 || refused != 0) {
+      frame.add_integer("PO2", int32_t(uint32_t(ch2_.value()) * uint16_t(settings_.value[kSettingCh2]) / 100u));
       frame.add_integer("MOD", lease_.mode());
       frame.add_integer("LSR", lease_.remaining_seconds());
       frame.add_integer("CAC", accepted_);

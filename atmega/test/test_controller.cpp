@@ -1,5 +1,6 @@
 #include <string.h>
 #include "controller.h"
+#include "frame_text.h"
 #include "mini_test.h"
 #include "plant_model.h"
 
@@ -33,6 +34,43 @@ TEST(controller_saturated_surplus_keeps_framing_and_sends_the_vo2_step_early) {
   CHECK(shortest_gap >= cfg::kMinFrameGapCycles);
   CHECK(c.ch1().saturated());
   CHECK(c.vo2() > 0);
+}
+
+// With the return line (a command line came in), PO2 is VO2 in watts of the channel-2 full scale
+// (DIM); MPC is 1 % of the heater. Both follow the settings in force. Without it, no PO2.
+TEST(frames_carry_channel_2_in_watts_and_the_smallest_routable_power) {
+  const int16_t full_scales[] = {1000, 2550};
+  for (const int16_t dim : full_scales) {
+    Settings s = kDefaultSettings;
+    s.value[kSettingCh2] = dim;
+    s.value[kSettingHeater] = 2500;
+    RouterController c;
+    c.begin(s, true);
+    FrameBuilder frame;
+    House h;
+    h.heater_w = 2500.0;
+    h.surplus_w = 3300.0;
+    double fraction = 0.0;
+    int checked = 0, frames = 0;
+    for (int cycle = 1; cycle <= 50 * 6; ++cycle) {
+      if (cycle == 100)
+        for (const char* p = command_line("AUT>1;"); *p; ++p) c.on_rx_byte(uint8_t(*p));
+      const GateCommand g = c.on_cycle(simulate_cycle(h, fraction), frame);
+      fraction = g.fire ? c.ch1().fired_fraction() : 0.0;
+      if (!c.frame_ready()) continue;
+      ++frames;
+      const double vo2 = frame_field(frame.text(), ";VO2>", -1);
+      if (cycle < 100) {
+        CHECK(strstr(frame.text(), "PO2>") == nullptr);
+      } else {
+        CHECK_EQ(long(frame_field(frame.text(), ";PO2>", -1)), long(vo2) * dim / 100);
+        checked += vo2 > 0;
+      }
+      CHECK_EQ(frame_field(frame.text(), ";MPC>", -1), 25.0);
+      c.frame_taken();
+    }
+    CHECK(frames >= 6 && checked >= 3);  // channel 2 took the 800 W beyond the heater
+  }
 }
 
 TEST(controller_does_not_wind_up_while_the_gate_cannot_fire) {

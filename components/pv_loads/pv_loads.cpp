@@ -64,6 +64,7 @@ void PvLoads::on_frame_(const routeur_pv::Frame &f) {
   if (f.has(routeur_pv::FIELD_DIM) && f.value[routeur_pv::FIELD_DIM] > 0)
     this->reported_full_scale_w_ = static_cast<float>(f.value[routeur_pv::FIELD_DIM]);
   this->vo2_percent_ = f.has(routeur_pv::FIELD_VO2) ? static_cast<float>(f.value[routeur_pv::FIELD_VO2]) : NAN;
+  this->po2_w_ = f.has(routeur_pv::FIELD_PO2) ? static_cast<float>(f.value[routeur_pv::FIELD_PO2]) : NAN;
   const uint32_t now = millis();
   this->allot_(now);
   if (this->follow_capacity_ && this->hub_->has_command_line()) {
@@ -88,8 +89,8 @@ void PvLoads::allot_(uint32_t now_ms) {
   this->last_allot_ms_ = now_ms;
   // No fresh frame: nothing to share (the ATmega's channel 2 is unknown): every load goes to 0.
   if (!this->hub_->link_ok())
-    this->vo2_percent_ = NAN;
-  this->allotter_.allot(this->vo2_percent_ * this->full_scale_w_() / 100.0f, now_ms);
+    this->vo2_percent_ = this->po2_w_ = NAN;
+  this->allotter_.allot(routeur_pv::channel_2_watts(this->po2_w_, this->vo2_percent_, this->full_scale_w_()), now_ms);
   for (size_t i = 0; i < this->loads_.size(); ++i) {
     Entry &e = this->loads_[i];
     const float watts = std::round(this->allotter_.allotted_w(i));

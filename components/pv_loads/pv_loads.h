@@ -64,6 +64,7 @@ class PvLoads : public Component {
   float configured_full_scale_w_{1000.0f};
   float reported_full_scale_w_{0.0f};
   float vo2_percent_{NAN};  ///< of the last frame; NaN while the link is down
+  float po2_w_{NAN};        ///< of the last frame; NaN while the link is down or from older ATmegas
   bool follow_capacity_{true};
   uint32_t last_allot_ms_{0};
 };

@@ -16,6 +16,7 @@ static const FieldInfo FIELD_INFO[FIELD_COUNT] = {
     {"FID", 0.0, 100000.0, false},        // us
     {"SPL", 0.0, 10000.0, false},         // pairs per cycle
     {"VO2", 0.0, 100.0, false},           // %
+    {"PO2", 0.0, 32767.0, true},          // W (VO2 of DIM)
     {"FRQ", 0.0, 100.0, false},           // Hz (0 while there is no mains)
     {"VRM", 0.0, 500.0, false},           // V
     {"STA", 0.0, 65535.0, true},          // bit field

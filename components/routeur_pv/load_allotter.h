@@ -77,4 +77,11 @@ class FullScaleFollower {
   bool changed_once_{false};
 };
 
+/// What channel 2's loads share, W, from a frame: its PO2 (VO2 in watts of the ATmega's DIM), else
+/// (an ATmega without PO2; NaN) VO2 % of `full_scale_w`, the DIM the frames last reported. PO2 is
+/// right from the first frame after a change of DIM, which the frames report one frame in five.
+inline float channel_2_watts(float po2_w, float vo2_percent, float full_scale_w) {
+  return po2_w == po2_w ? po2_w : vo2_percent * full_scale_w / 100.0f;
+}
+
 }  // namespace esphome::routeur_pv

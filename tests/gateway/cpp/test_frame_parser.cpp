@@ -115,6 +115,21 @@ TEST(Parser, EnergyFieldsOfOurFrame) {
   EXPECT_EQ(bad.rejects[0], Reject::OUT_OF_RANGE);
 }
 
+TEST(Parser, ChannelTwoInWatts) {
+  // PO2: VO2 in watts of the ATmega's DIM, an integer beside VO2.
+  Feed f;
+  f(with_crc("EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>40;PO2>1000;FRQ>50.00;"));
+  ASSERT_EQ(f.frames.size(), 1u);
+  EXPECT_DOUBLE_EQ(f.frames[0].value[FIELD_PO2], 1000);
+  EXPECT_DOUBLE_EQ(f.frames[0].value[FIELD_VO2], 40);
+  for (const char *bad_value : {"PO2>1000.5;", "PO2>-1;", "PO2>40000;"}) {
+    Feed bad;
+    bad(with_crc(std::string("EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>40;") + bad_value));
+    EXPECT_TRUE(bad.frames.empty()) << bad_value;
+    ASSERT_EQ(bad.rejects.size(), 1u) << bad_value;
+  }
+}
+
 TEST(Parser, CommandFieldsOfOurFrame) {
   // Once the ATmega has received a command line: the commands' state and one setting a frame.
   Feed f;

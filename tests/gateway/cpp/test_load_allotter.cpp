@@ -7,6 +7,7 @@
 #include "load_allotter.h"
 
 using esphome::routeur_pv::FullScaleFollower;
+using esphome::routeur_pv::channel_2_watts;
 using esphome::routeur_pv::LoadAllotter;
 
 namespace {
@@ -162,4 +163,14 @@ TEST(FullScaleFollower, ALargerDimWaitsForChannel2ToBeIdleASmallerOneDoesNot) {
   EXPECT_FLOAT_EQ(f.update(2500.0f, 1000.0f, true, 121000), 2500.0f);  // VO2 back to 0
   f.update(1000.0f, 2500.0f, false, 130000);
   EXPECT_FLOAT_EQ(f.update(1000.0f, 2500.0f, false, 190000), 1000.0f);  // smaller: VO2 may be anything
+}
+
+TEST(Channel2Watts, ThePo2OfTheFrameElseVo2OfTheReportedFullScale) {
+  // Right after DIM 1000 -> 2500 the frame's PO2 already counts in the new DIM; VO2 x the DIM last
+  // reported (one frame in five) would still give the old one.
+  EXPECT_FLOAT_EQ(channel_2_watts(1000.0f, 40.0f, 1000.0f), 1000.0f);
+  // An ATmega without PO2 (older firmware): VO2 of the reported DIM.
+  EXPECT_FLOAT_EQ(channel_2_watts(NAN, 40.0f, 2500.0f), 1000.0f);
+  // No frame (link down): NaN, every share goes to 0 (LoadAllotter::allot).
+  EXPECT_TRUE(std::isnan(channel_2_watts(NAN, NAN, 2500.0f)));
 }
