@@ -2,10 +2,11 @@
 // Parser of the ATmega -> gateway serial frame. Plain C++: no ESPHome (nor Arduino) dependency,
 // so the same code runs in the firmware, in host unit tests, in the fuzzer and in the benchmark.
 //
-//   EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>0;PO2>0;FRQ>50.00;VRM>230.1;STA>0;
+//   EIB>412.50;REE>3.21;MPC>20.00;POR>40.12;FID>5123;SPL>192;VO2>0;FRQ>50.00;VRM>230.1;STA>0;
 //   PW1>802.4;WHI>2.79;WHE>9.82;WH1>25.54;$147\r\n
-// and, once the ATmega has received a command line since its reset (command_link.h), the state of
-// the commands and one of its settings a frame, in turn: MOD>1;LSR>4;CAC>12;CRJ>0;SCS>87;HTR>2000;
+// and, once the ATmega has received a command line since its reset (command_link.h), channel 2 in
+// watts, the state of the commands and one of its settings a frame, in turn:
+//   PO2>0;MOD>1;LSR>4;CAC>12;CRJ>0;SCS>87;HTR>2000;
 //
 // Bytes are fed one at a time as they arrive; a line ends at CR or LF. A line is accepted only if
 // it is syntactically a frame, its CRC-8 (Dallas/Maxim, reflected 0x8C, over every character before
