@@ -57,7 +57,7 @@
 /* ------------------------------------------------------------------ options */
 
 static struct {
-	const char *elf, *scenario, *summary, *uart_out, *ch2_input, *rx_input, *eeprom;
+	const char *elf, *scenario, *summary, *uart_out, *ch2_input, *ch2_loads, *rx_input, *eeprom;
 	double seconds, mains_hz, mains_v, v_scale, i_scale, ch2_delay, i_extra_w, adc_noise_lsb, rx_baud;
 	/* hot-water tank: tank_litres 0 = no model (ch1_w alone says whether the heater draws) */
 	double tank_litres, tank_c, tank_loss_w_per_k, tank_ambient_c, thermostat_c, thermostat_hysteresis_k, cold_c;
@@ -184,19 +184,83 @@ static double heater_energy(double vpk, double r, double u0, double u1)
 
 /* -------------------------------------------------------------- channel 2 */
 
-static double ch2_ratio;           /* built-in client: current dimmer ratio 0..1 */
+/* The built-in clients: one load that follows the frames' VO2 (its rating is the scenario's ch2_w,
+ * after --ch2-delay), or with --ch2-loads up to CH2_MAX_LOADS loads in priority order, each with its
+ * own rating and delay, sharing VO2 x DIM watts as the gateway's pv_loads does: each takes what
+ * it can of what the ones before it left. */
+#define CH2_MAX_LOADS 8
+#define CH2_QUEUE 64
+typedef struct {
+	double rating_w;          /* NAN: the scenario's ch2_w (the single load) */
+	double delay_s;
+	double ratio;             /* dimmer ratio 0..1 now */
+	double wh;                /* energy it drew */
+	double sec_j;             /* ... in the simulated second going on */
+	struct { double t, ratio; } events[CH2_QUEUE];
+	int head, tail;
+} ch2_load_t;
+static ch2_load_t ch2_loads[CH2_MAX_LOADS];
+static int ch2_nloads;
+static double ch2_dim_w;           /* --ch2-loads: the full scale the frames last reported (DIM) */
 static double ch2_input_w;         /* --ch2-input: last power fed back by the real client */
 static int ch2_fd = -1;
-static struct { double t, ratio; } ch2_events[64];
-static int ch2_ev_head, ch2_ev_tail;
 
-static void ch2_schedule(double t, double ratio)
+/* "W@S[,W@S...]" (W > 0 watts, S >= 0 seconds), else the one load of the scenario's ch2_w. */
+static void ch2_setup(const char *spec)
 {
-	int next = (ch2_ev_tail + 1) % 64;
-	if (next == ch2_ev_head) ch2_ev_head = (ch2_ev_head + 1) % 64;   /* drop the oldest */
-	ch2_events[ch2_ev_tail].t = t;
-	ch2_events[ch2_ev_tail].ratio = ratio;
-	ch2_ev_tail = next;
+	if (!spec) {
+		ch2_loads[0] = (ch2_load_t){ .rating_w = NAN, .delay_s = opt.ch2_delay };
+		ch2_nloads = 1;
+		return;
+	}
+	const char *p = spec;
+	for (;;) {
+		const char *item_end = strchr(p, ',');
+		int item_len = item_end ? (int)(item_end - p) : (int)strlen(p);
+		char *e;
+		double w = strtod(p, &e), delay = 0;
+		int ok = e != p && *e == '@' && isfinite(w) && w > 0;
+		if (ok) {
+			const char *d = e + 1;
+			delay = strtod(d, &e);
+			ok = e != d && e == p + item_len && isfinite(delay) && delay >= 0;
+		}
+		if (!ok)
+			die("--ch2-loads \"%s\": item \"%.*s\" is not W@S (watts > 0, seconds >= 0)", spec, item_len, p);
+		if (ch2_nloads == CH2_MAX_LOADS) die("--ch2-loads \"%s\": more than %d loads", spec, CH2_MAX_LOADS);
+		ch2_loads[ch2_nloads++] = (ch2_load_t){ .rating_w = w, .delay_s = delay };
+		ch2_dim_w += w;  /* until a frame reports DIM: the ATmega set up for all of them */
+		if (!item_end) break;
+		p = item_end + 1;
+	}
+}
+
+static void ch2_schedule(ch2_load_t *l, double t, double ratio)
+{
+	int next = (l->tail + 1) % CH2_QUEUE;
+	if (next == l->head) l->head = (l->head + 1) % CH2_QUEUE;   /* drop the oldest */
+	l->events[l->tail].t = t;
+	l->events[l->tail].ratio = ratio < 0 ? 0 : ratio > 1 ? 1 : ratio;
+	l->tail = next;
+}
+
+/* A good frame with VO2: every load schedules its new level. The loads share the frame's PO2 (VO2
+ * in watts), or VO2 of the last DIM reported from a firmware without it. */
+static void ch2_on_frame(const frame_t *f, double vo2)
+{
+	if (!isfinite(ch2_loads[0].rating_w)) {
+		ch2_schedule(&ch2_loads[0], f->t + ch2_loads[0].delay_s, vo2 / 100.0);
+		return;
+	}
+	double dim, left;
+	if (frame_get(f, "DIM", &dim) && dim > 0) ch2_dim_w = dim;
+	if (!frame_get(f, "PO2", &left)) left = vo2 / 100.0 * ch2_dim_w;
+	for (int k = 0; k < ch2_nloads; k++) {
+		ch2_load_t *l = &ch2_loads[k];
+		double share = left < l->rating_w ? (left > 0 ? left : 0) : l->rating_w;
+		left -= share;
+		ch2_schedule(l, f->t + l->delay_s, share / l->rating_w);
+	}
 }
 
 static void ch2_poll_input(void)
@@ -221,6 +285,11 @@ static void ch2_poll_input(void)
 	}
 }
 
+static double ch2_load_w(const ch2_load_t *l, const step_t *s)
+{
+	return l->ratio * (isfinite(l->rating_w) ? l->rating_w : s->ch2);
+}
+
 /* Channel 2's power for a half-cycle starting at t with the given scenario row. */
 static double ch2_power(double t, const step_t *s)
 {
@@ -228,11 +297,27 @@ static double ch2_power(double t, const step_t *s)
 		ch2_poll_input();
 		return ch2_input_w;
 	}
-	while (ch2_ev_head != ch2_ev_tail && ch2_events[ch2_ev_head].t <= t) {
-		ch2_ratio = ch2_events[ch2_ev_head].ratio;
-		ch2_ev_head = (ch2_ev_head + 1) % 64;
+	double w = 0;
+	for (int k = 0; k < ch2_nloads; k++) {
+		ch2_load_t *l = &ch2_loads[k];
+		while (l->head != l->tail && l->events[l->head].t <= t) {
+			l->ratio = l->events[l->head].ratio;
+			l->head = (l->head + 1) % CH2_QUEUE;
+		}
+		w += ch2_load_w(l, s);
 	}
-	return ch2_ratio * s->ch2;
+	return w;
+}
+
+/* The energy each built-in load drew over a half-cycle of dt seconds (its level is fixed over it). */
+static void ch2_account(const step_t *s, double dt)
+{
+	if (ch2_fd >= 0) return;
+	for (int k = 0; k < ch2_nloads; k++) {
+		double j = ch2_load_w(&ch2_loads[k], s) * dt;
+		ch2_loads[k].wh += j / 3600;
+		ch2_loads[k].sec_j += j;
+	}
 }
 
 /* ------------------------------------------------------------ hot-water tank */
@@ -406,6 +491,7 @@ typedef struct {
 	long frame;               /* index into frames, -1 = none this second */
 	double tank_c;            /* at the end of the second; NAN = no tank model */
 	int thermostat_open;      /* at the end of the second */
+	double load_w[CH2_MAX_LOADS];  /* --ch2-loads: each load's mean power */
 } second_t;
 static second_t *seconds_v;
 static size_t nseconds;
@@ -473,6 +559,10 @@ static void end_of_second(void)
 	};
 	for (long k = (long)nframes - 1; k >= 0 && frames[k].t >= m.sec_index; k--)
 		if (frames[k].t < m.sec_index + 1 && frames[k].crc_ok) { s.frame = k; break; }
+	for (int k = 0; k < ch2_nloads; k++) {
+		s.load_w[k] = ch2_loads[k].sec_j / m.sec_t;
+		ch2_loads[k].sec_j = 0;
+	}
 	seconds_v = xrealloc(seconds_v, (nseconds + 1) * sizeof *seconds_v);
 	seconds_v[nseconds++] = s;
 	/* the file first: a reader of the stream line then finds the file already that current */
@@ -517,6 +607,7 @@ static void account_half(const half_t *h)
 	double heat = h->fire_t >= 0 ? heater_energy(h->vpk, h->r_heater, h->fire_t - h->t0, dt) : 0;
 	double base = h->vpk > 0 ? h->base_w * dt : 0;
 	double ch2 = h->vpk > 0 ? h->ch2_w * dt : 0;
+	if (h->vpk > 0) ch2_account(h->step, dt);
 	m.cyc_grid_j += base + heat;
 	m.cyc_ch1_j += heat;
 	m.cyc_ch2_j += ch2;
@@ -708,10 +799,7 @@ static void on_frame_line(const char *s)
 		last_good_frame = (long)nframes;
 		if (first_good_frame < 0) first_good_frame = (long)nframes;
 		double vo2;
-		if (ch2_fd < 0 && frame_get(f, "VO2", &vo2)) {
-			double r = vo2 / 100.0;
-			ch2_schedule(f->t + opt.ch2_delay, r < 0 ? 0 : r > 1 ? 1 : r);
-		}
+		if (ch2_fd < 0 && frame_get(f, "VO2", &vo2)) ch2_on_frame(f, vo2);
 	}
 	nframes++;
 }
@@ -1076,6 +1164,15 @@ static void write_summary(const char *path, const char *cpu_state, double wall_s
 	else
 		fputs(",\n\"tank\": null", f);
 
+	fputs(",\n\"ch2_loads\": ", f);
+	if (opt.ch2_loads) {
+		for (int k = 0; k < ch2_nloads; k++)
+			fprintf(f, "%s{\"rating_w\": %g, \"delay_s\": %g, \"wh\": %.5f}", k ? ", " : "[",
+			        ch2_loads[k].rating_w, ch2_loads[k].delay_s, ch2_loads[k].wh);
+		fputc(']', f);
+	} else {
+		fputs("null", f);
+	}
 	fputs(",\n\"per_second\": [", f);
 	for (size_t k = 0; k < nseconds; k++) {
 		const second_t *s = &seconds_v[k];
@@ -1085,7 +1182,9 @@ static void write_summary(const char *path, const char *cpu_state, double wall_s
 		json_frame_fields(f, s->frame);
 		fputs(", ", f);
 		json_tank_fields(f, s, " ");
-		fputc('}', f);
+		for (int k = 0; opt.ch2_loads && k < ch2_nloads; k++)
+			fprintf(f, "%s%.2f", k ? ", " : ", \"ch2_loads_w\": [", s->load_w[k]);
+		fputs(opt.ch2_loads ? "]}" : "}", f);
 	}
 	fputs("],\n\"grid_w_per_cycle\": [", f);
 	for (size_t k = 0; k < m.grid_w_per_cycle.n; k++)
@@ -1108,7 +1207,7 @@ static void usage(void)
 {
 	fputs("usage: pvsim-core --elf F --scenario NORMALIZED --seconds N [--mains-hz F] [--mains-v V]\n"
 	      "  [--v-adc N --i-adc N --gate-port X --gate-bit N --v-scale K --i-scale K]\n"
-	      "  [--delay-addr ADDR|-1] [--ch2-delay S] [--ch2-input P] [--i-extra-w W]\n"
+	      "  [--delay-addr ADDR|-1] [--ch2-delay S | --ch2-loads W@S,...] [--ch2-input P] [--i-extra-w W]\n"
 	      "  [--adc-noise-lsb X] [--seed N]\n"
 	      "  [--summary OUT] [--uart-out P] [--rx-input P] [--rx-baud B] [--eeprom P]\n"
 	      "  [--tank-litres L [--tank-c C] [--tank-loss-w-per-k K] [--tank-ambient-c C] [--thermostat-c C]\n"
@@ -1122,7 +1221,7 @@ static void usage(void)
 static void parse_args(int argc, char **argv)
 {
 	enum { O_ELF = 256, O_SCEN, O_SECS, O_HZ, O_MV, O_VADC, O_IADC, O_GPORT, O_GBIT, O_VSC, O_ISC,
-	       O_DADDR, O_C2D, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM,
+	       O_DADDR, O_C2D, O_C2L, O_C2I, O_IEX, O_NOISE, O_SEED, O_SUM, O_UART, O_RT, O_STREAM,
 	       O_RXIN, O_RXBAUD, O_EEPROM, O_TANK_L, O_TANK_C, O_TANK_LOSS, O_TANK_AMB, O_THERMO_C,
 	       O_THERMO_HYST, O_COLD_C, O_DRAWS, O_TANK_OUT, O_PROBE_LOST };
 	static const struct option lo[] = {
@@ -1130,7 +1229,7 @@ static void parse_args(int argc, char **argv)
 		{"mains-hz", 1, 0, O_HZ}, {"mains-v", 1, 0, O_MV}, {"v-adc", 1, 0, O_VADC},
 		{"i-adc", 1, 0, O_IADC}, {"gate-port", 1, 0, O_GPORT}, {"gate-bit", 1, 0, O_GBIT},
 		{"v-scale", 1, 0, O_VSC}, {"i-scale", 1, 0, O_ISC}, {"delay-addr", 1, 0, O_DADDR},
-		{"ch2-delay", 1, 0, O_C2D}, {"ch2-input", 1, 0, O_C2I}, {"i-extra-w", 1, 0, O_IEX},
+		{"ch2-delay", 1, 0, O_C2D}, {"ch2-loads", 1, 0, O_C2L}, {"ch2-input", 1, 0, O_C2I}, {"i-extra-w", 1, 0, O_IEX},
 		{"adc-noise-lsb", 1, 0, O_NOISE}, {"seed", 1, 0, O_SEED},
 		{"summary", 1, 0, O_SUM}, {"uart-out", 1, 0, O_UART}, {"realtime", 0, 0, O_RT},
 		{"stream", 0, 0, O_STREAM}, {"rx-input", 1, 0, O_RXIN}, {"rx-baud", 1, 0, O_RXBAUD},
@@ -1157,6 +1256,7 @@ static void parse_args(int argc, char **argv)
 		case O_ISC: opt.i_scale = atof(optarg); break;
 		case O_DADDR: opt.delay_addr = strtol(optarg, NULL, 0); break;
 		case O_C2D: opt.ch2_delay = atof(optarg); break;
+		case O_C2L: opt.ch2_loads = optarg; break;
 		case O_C2I: opt.ch2_input = optarg; break;
 		case O_IEX: opt.i_extra_w = atof(optarg); break;
 		case O_NOISE: opt.adc_noise_lsb = atof(optarg); break;
@@ -1188,6 +1288,7 @@ static void parse_args(int argc, char **argv)
 	if (!opt.elf || !opt.scenario || opt.seconds <= 0 || opt.mains_hz <= 0) usage();
 	if (opt.v_adc < 0 || opt.v_adc > 7 || opt.i_adc < 0 || opt.i_adc > 7 || opt.v_adc == opt.i_adc)
 		die("--v-adc/--i-adc must be two different channels 0..7");
+	if (opt.ch2_loads && opt.ch2_input) die("--ch2-loads and --ch2-input are two ways of channel 2: give one");
 	if (opt.delay_addr > 0x8FE) die("--delay-addr 0x%lx is outside the ATmega328P SRAM", opt.delay_addr);
 }
 
@@ -1200,6 +1301,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	noise_state = 0x9E3779B97F4A7C15ull ^ (uint64_t)opt.seed;
 	load_scenario(opt.scenario);
+	ch2_setup(opt.ch2_loads);
 	tank_setup();
 	avr_global_logger_set(logger);
 
