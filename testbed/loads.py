@@ -35,27 +35,43 @@ async def loads_chain(workdir: Path, scenario: Path, seconds: float, programs=No
     delivered power is fed to the house as it comes."""
     gateway_program, client_programs = programs or build_loads_chain(log=lambda _m: None)
     system = System(workdir, scenario, seconds=seconds, mains_hz=50)
-    watchers: list[ApiWatcher] = []
+    gateway, clients = None, []
     try:
         system.start(gateway_program, client_programs[0], more_clients=client_programs[1:])
         stream = StreamRecords(system.sim)
         gateway = await ApiWatcher(system.gateway.api_port).connect()
-        watchers.append(gateway)
         gateway.listeners.append(lambda name, value: name == RELAY
                                  and system.feed_channel_2(RELAY_W if value else 0.0, RELAY))
-        clients = []
-        for k, firmware in enumerate(system.clients):
-            watcher = await ApiWatcher(firmware.api_port).connect()
-            watcher.listeners.append(lambda name, value, k=k: name == DELIVERED and value == value
-                                     and system.feed_channel_2(value, k))
-            watchers.append(watcher)
-            clients.append(watcher)
+        for k in range(len(system.clients)):
+            clients.append(await watch_client(system, k))
         yield system, stream, gateway, clients
     finally:
-        for watcher in watchers:
+        # `clients` as it is now: a reflashed client's watcher replaced the old one (reflash_client)
+        for watcher in (gateway, *clients):
             with contextlib.suppress(Exception):
                 await watcher.disconnect()
         system.stop()
+
+
+async def watch_client(system: System, k: int) -> ApiWatcher:
+    """A watcher on client k whose delivered power the house draws as it comes."""
+    watcher = await ApiWatcher(system.clients[k].api_port).connect()
+    watcher.listeners.append(lambda name, value: name == DELIVERED and value == value
+                             and system.feed_channel_2(value, k))
+    return watcher
+
+
+async def reflash_client(system: System, clients: list[ApiWatcher], k: int, program: Path) -> ApiWatcher:
+    """Client k of loads_chain reflashed with `program` (System.reflash_client); clients[k] becomes a
+    watcher on the new firmware. The old watcher stops feeding the house first: its firmware is gone."""
+    old = clients[k]
+    old.listeners.clear()
+    with contextlib.suppress(Exception):
+        await old.disconnect()
+    # on a thread: the other watchers keep feeding the house while the new firmware starts
+    await asyncio.to_thread(system.reflash_client, k, program)
+    clients[k] = await watch_client(system, k)
+    return clients[k]
 
 
 # What a story samples of the gateway beside the simulator's record: its key -> the entity.

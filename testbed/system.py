@@ -47,6 +47,7 @@ class System:
         self.gateway = self.client = self.sim = None
         self.clients: list[HostFirmware] = []
         self.fifo_fd = None
+        self.udp_port = None
         self._ch2_w: dict = {}
 
     def start(self, gateway_program: Path, client_program: Path | None, more_clients=()) -> None:
@@ -61,10 +62,10 @@ class System:
         for home in ("gateway", *homes):
             shutil.rmtree(self.workdir / home, ignore_errors=True)
         self.pty.start()
-        udp_port = free_udp_port()
+        self.udp_port = free_udp_port()
         self.tank_file.unlink(missing_ok=True)
         self.gateway = HostFirmware(gateway_program, self.workdir / "gateway", "gateway", env={
-            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(udp_port),
+            "ROUTEUR_PV_PORT": str(self.pty.a), "ROUTEUR_PV_UDP_PORT": str(self.udp_port),
             "ROUTEUR_PV_TANK_FILE": str(self.tank_file)}, env_prefix="ROUTEUR_PV")
         self.gateway.start()
         # The same pty both ways: the ATmega's frames out, the gateway's commands into its RX.
@@ -75,8 +76,7 @@ class System:
         if self.has_tank():
             cmd += ["--tank-out", str(self.tank_file)]
         for program, home in zip(programs, homes):
-            self.clients.append(HostFirmware(program, self.workdir / home, home, env={
-                "PV_CLIENT_UDP_PORT": str(udp_port)}, env_prefix="PV_CLIENT").start())
+            self.clients.append(self._client_firmware(program, home).start())
         self._ch2_w = {}
         if programs:
             self.client = self.clients[0]
@@ -107,6 +107,22 @@ class System:
         """Client `client` dies (power cut, crash): it goes silent and its load draws nothing."""
         self.clients[client].stop()
         self.feed_channel_2(0.0, client)
+
+    def reflash_client(self, client: int, program: Path) -> HostFirmware:
+        """Client `client` reflashed with `program` (a new rating, say): it stops, its load draws nothing
+        until the new firmware delivers, which starts in the same home, so that its saved state (mode,
+        energy) carries over as on an ESP. `clients[client]` is the new one; its log is another file."""
+        home = self.clients[client].workdir.name
+        self.kill_client(client)
+        self.clients[client] = self._client_firmware(program, home, name=f"{home}-reflashed").start()
+        if client == 0:
+            self.client = self.clients[0]
+        return self.clients[client]
+
+    def _client_firmware(self, program: Path, home: str, name: str | None = None) -> HostFirmware:
+        """A client on the gateway's UDP port, its preferences in workdir/home."""
+        return HostFirmware(program, self.workdir / home, name or home, env={
+            "PV_CLIENT_UDP_PORT": str(self.udp_port)}, env_prefix="PV_CLIENT")
 
     def stop_simulator(self) -> None:
         if self.sim is not None and self.sim.poll() is None:
