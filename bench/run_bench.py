@@ -232,8 +232,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, bench in sections.items():
             results[name] = bench(Path(tmp))
-            if sys.argv[1:]:  # a section run alone says when: the others keep the last full run's date
-                results[name]["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
+            # A section run alone says when (beside the figures, not among them): the others keep
+            # the last full run's date.
+            dates = results.setdefault("section_dates", {})
+            if sys.argv[1:]:
+                dates[name] = time.strftime("%Y-%m-%d %H:%M:%S")
+            else:
+                dates.pop(name, None)
             print_section(name, results[name])
     if not sys.argv[1:]:
         results["date"] = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -186,7 +186,7 @@ static double heater_energy(double vpk, double r, double u0, double u1)
 
 /* The built-in clients: one load that follows the frames' VO2 (its rating is the scenario's ch2_w,
  * after --ch2-delay), or with --ch2-loads up to CH2_MAX_LOADS loads in priority order, each with its
- * own rating and delay, sharing VO2 x DIM watts as the gateway's pv_loads does: each takes what
+ * own rating and delay, sharing the frames' watts as the gateway's pv_loads does: each takes what
  * it can of what the ones before it left. */
 #define CH2_MAX_LOADS 8
 #define CH2_QUEUE 64
@@ -201,7 +201,7 @@ typedef struct {
 } ch2_load_t;
 static ch2_load_t ch2_loads[CH2_MAX_LOADS];
 static int ch2_nloads;
-static double ch2_dim_w;           /* --ch2-loads: the full scale the frames last reported (DIM) */
+static double ch2_dim_w;           /* --ch2-loads: the full scale (DIM) the frames last reported */
 static double ch2_input_w;         /* --ch2-input: last power fed back by the real client */
 static int ch2_fd = -1;
 

@@ -76,6 +76,10 @@ def channel2_table(channel2: dict) -> str:
 
 def render(results: dict) -> str:
     out = [f"Last `make bench`: {results.get('date', '?')}.", ""]
+    alone = results.get("section_dates", {})
+    if alone:
+        out[0] += " Run alone since (`bench/run_bench.py SECTION`): " + ", ".join(
+            f"{name} on {when}" for name, when in sorted(alone.items())) + "."
     atmega = results.get("atmega")
     if atmega:
         scen = atmega["scenarios"]
@@ -174,7 +178,8 @@ def render(results: dict) -> str:
                  f"({loads['relay_switchings_per_hour']} an hour)", "<= 6 an hour"),
                 ("energy routed / imported / exported",
                  f"{loads['routed_wh']:.1f} / {loads['import_wh']:.1f} / {loads['export_wh']:.1f} Wh", "")]
-        when = f", `make bench` section run alone on {loads['date']}" if "date" in loads else ""
+        alone = results.get("section_dates", {}).get("loads")
+        when = f", `make bench` section run alone on {alone}" if alone else ""
         out += [f"**Several loads, standard day** ({loads['seconds']} s of `sim/scenarios/day.csv` in real time "
                 "through the host gateway of `tests/loads/` (pv_loads, an 800-W relay stage after the dimmers) "
                 f"and two host clients, 1000 W priority 1 and 1500 W priority 2{when})", "",
