@@ -10,6 +10,7 @@ from pathlib import Path
 
 from testbed.day_report import scenario_capacity
 from testbed.esphome_host import REPO, ApiWatcher, compile_host
+from testbed.simrun import write_scenario
 from testbed.system import StreamRecords, System, build_all
 
 LOADS_DIR = REPO / "tests" / "loads"
@@ -22,6 +23,20 @@ DELIVERED = "simulated_heater_power"
 RELAY, RELAY_W = "pool_pump", 800.0
 # What the dimmers can absorb beside channel 1: both ratings.
 DIMMERS_W = 1000.0 + 1500.0
+# The house of the loads' stories: a 2-kW heater on channel 1 and a steady 500-W load.
+HEATER_W, HOUSE_W = 2000, 500
+
+
+def phase_scenario(path: Path, phases, end_s: float) -> Path:
+    """A story's scenario: phases = [(start s, what channel 2 can take once the heater is full, W)],
+    each held until the next one starts, the last until end_s."""
+    rows = []
+    for k, (start, ch2) in enumerate(phases):
+        end = phases[k + 1][0] - 1 if k + 1 < len(phases) else end_s
+        for t in (start, end):
+            rows.append({"t_s": t, "pv_w": HOUSE_W + HEATER_W + ch2, "house_w": HOUSE_W, "ch1_w": HEATER_W,
+                         "ch2_w": 1000})
+    return write_scenario(path, rows)
 
 
 def build_loads_chain(log=print) -> tuple[Path, list[Path]]:

@@ -10,13 +10,10 @@ import json
 import statistics
 
 import pytest
-from testbed.loads import loads_chain, sample_story
-from testbed.simrun import write_scenario
+from testbed.loads import HEATER_W, loads_chain, phase_scenario, sample_story
 
 pytestmark = pytest.mark.slow
 
-HEATER_W = 2000
-HOUSE_W = 500
 # (start s, what channel 2 can take once the 2-kW heater is full, W)
 PHASES = [(0, -1200), (25, 500), (50, 1300), (75, 2200), (100, 1300), (125, 500), (150, 1300)]
 A_DEMOTED_AT = 100   # Home Assistant sets load A's priority to 3: B first
@@ -26,20 +23,10 @@ END_S = 185
 SETTLE_S = 8         # left out at the start of each phase
 
 
-def _scenario(path):
-    rows = []
-    for k, (start, ch2) in enumerate(PHASES):
-        end = PHASES[k + 1][0] - 1 if k + 1 < len(PHASES) else END_S + 20
-        pv = HOUSE_W + HEATER_W + ch2
-        for t in (start, end):
-            rows.append({"t_s": t, "pv_w": pv, "house_w": HOUSE_W, "ch1_w": HEATER_W, "ch2_w": 1000})
-    return write_scenario(path, rows)
-
-
 @pytest.fixture(scope="module")
 def story(tmp_path_factory):
     work = tmp_path_factory.mktemp("loads")
-    scenario = _scenario(work / "grow_and_fall.csv")
+    scenario = phase_scenario(work / "grow_and_fall.csv", PHASES, END_S + 20)
 
     async def run():
         async with loads_chain(work, scenario, seconds=END_S + 15) as (system, stream, gateway, clients):

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 from testbed.esphome_host import BUILD, compile_host
-from testbed.loads import CLIENTS, LOADS_DIR, SHARES, build_loads_chain, loads_chain, reflash_client, sample_story
-from testbed.simrun import write_scenario
+from testbed.loads import (CLIENTS, HEATER_W, LOADS_DIR, SHARES, build_loads_chain, loads_chain, phase_scenario,
+                           reflash_client, sample_story)
 
 pytestmark = pytest.mark.slow
 
-HEATER_W = 2000
-HOUSE_W = 500
 B_OLD_W, B_NEW_W = 1500, 2000
 # Same node name as load B (the gateway's packet_transport hears that provider), its own build folder
 # so that the 1500-W program of the other tests stays as it is.
@@ -41,20 +39,10 @@ OTHER_SETTINGS = ("HTR", "EXT", "VCL", "ICL")
 SETTLE_S = 8         # left out after each step
 
 
-def _scenario(path):
-    rows = []
-    for k, (start, ch2) in enumerate(PHASES):
-        end = PHASES[k + 1][0] - 1 if k + 1 < len(PHASES) else END_S + 20
-        pv = HOUSE_W + HEATER_W + ch2
-        for t in (start, end):
-            rows.append({"t_s": t, "pv_w": pv, "house_w": HOUSE_W, "ch1_w": HEATER_W, "ch2_w": 1000})
-    return write_scenario(path, rows)
-
-
 @pytest.fixture(scope="module")
 def story(tmp_path_factory):
     work = tmp_path_factory.mktemp("loads_rating")
-    scenario = _scenario(work / "reflash_b.csv")
+    scenario = phase_scenario(work / "reflash_b.csv", PHASES, END_S + 20)
     programs = build_loads_chain(log=lambda _m: None)
     b_2000w = compile_host(*B_2000W)
     assert b_2000w != programs[1][1]

@@ -8,12 +8,10 @@ import asyncio
 import json
 
 import pytest
-from testbed.loads import RELAY, RELAY_W, SHARES, loads_chain, sample_story
-from testbed.simrun import write_scenario
+from testbed.loads import HEATER_W, RELAY, RELAY_W, SHARES, loads_chain, phase_scenario, sample_story
 
 pytestmark = pytest.mark.slow
 
-HEATER_W, HOUSE_W = 2000, 500
 EXPORT_AT, CLOUD_AT, DARK_AT, SAW_AT, END_S = 20, 60, 75, 95, 150
 MIN_ON_OFF_S = 15
 SAW_HALF_S = 6
@@ -23,14 +21,9 @@ LOW = 300 - HEATER_W
 
 
 def _scenario(path):
-    def row(t, ch2):
-        return {"t_s": t, "pv_w": HOUSE_W + HEATER_W + ch2, "house_w": HOUSE_W, "ch1_w": HEATER_W, "ch2_w": 1000}
-    rows = [row(0, -1200), row(EXPORT_AT - 1, -1200), row(EXPORT_AT, 3500), row(CLOUD_AT - 1, 3500),
-            row(CLOUD_AT, 1200), row(DARK_AT - 1, 1200), row(DARK_AT, LOW), row(SAW_AT - 1, LOW)]
-    for k, t in enumerate(range(SAW_AT, END_S + 20, SAW_HALF_S)):
-        ch2 = 3500 if k % 2 == 0 else LOW
-        rows += [row(t, ch2), row(t + SAW_HALF_S - 1, ch2)]
-    return write_scenario(path, rows)
+    saw = [(t, 3500 if k % 2 == 0 else LOW) for k, t in enumerate(range(SAW_AT, END_S + 20, SAW_HALF_S))]
+    phases = [(0, -1200), (EXPORT_AT, 3500), (CLOUD_AT, 1200), (DARK_AT, LOW), *saw]
+    return phase_scenario(path, phases, saw[-1][0] + SAW_HALF_S - 1)
 
 
 @pytest.fixture(scope="module")
