@@ -248,6 +248,13 @@ class Ch2Ratio {
     // reference: the next one is.
     const int16_t span = int16_t(w_.spare_max - w_.spare_min);
     const bool steady = span <= cfg::kVo2SteadyBandWatts + ((spare < 0 ? -spare : spare) >> 3);
+    if (!ch1_idle_at_change_ && !w_.absorbing_any) {
+      // Channel 1 judged not absorbing while the change is answered (its thermostat opened before
+      // the change, channel 1 full then): the reference loses channel 1's power. Waiting for the
+      // old verdict would hold VO2 until the timeout, a second round trip with a slow client.
+      ch1_idle_at_change_ = true;
+      spare_before_change_ = int16_t(spare_before_change_ - heater_watts_);
+    }
     const bool same_verdict = ch1_idle_at_change_ ? !w_.absorbing_any : w_.absorbing_all;
     if (waiting_ && have_previous_spare_ && same_verdict) {
       // moved = (spare - before) / expected, in the direction of the change

@@ -297,6 +297,24 @@ TEST(vo2_goes_on_once_the_client_answer_shows) {
   CHECK_EQ(ch2.commit(), first + int(lroundf(7.0f / 8.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
 }
 
+TEST(vo2_goes_on_once_the_answer_shows_when_the_thermostat_was_judged_open_meanwhile) {
+  // The thermostat opened just before the change: channel 1 full, still judged absorbing (its
+  // power counted in the spare). The verdict turns while the client answers: the spare loses
+  // channel 1's 2000 W, which is no answer; the answer itself is still seen when it comes (not
+  // only after the timeout, a second round trip with a 1-s client).
+  Ch2Ratio ch2;
+  cycles_until_urgent(ch2, 600.0f, 100);
+  const int first = ch2.commit();
+  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, true, false);  // judged open
+  CHECK(ch2.waiting_for_response());
+  const float rest = 600.0f - first * cfg::kCh2Watts / 100.0f;
+  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, true, false);
+  CHECK(!ch2.waiting_for_response());
+  CHECK_EQ(int(ch2.measured_ch2_watts()), int(cfg::kCh2Watts));  // moved as far as expected
+  CHECK(ch2.response_cycles() >= 20 && ch2.response_cycles() <= 20 + 2 * cfg::kVo2WindowCycles);
+  CHECK_EQ(ch2.commit(), first + int(lroundf(7.0f / 8.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
+}
+
 TEST(vo2_settles_without_overshoot_whatever_the_client_latency) {
   // 0.2 s (hardware), 0.45 s (simulated chain), 1.2 s (a legacy client polling every second).
   for (int latency : {10, 23, 60}) {
