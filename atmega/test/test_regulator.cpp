@@ -280,39 +280,34 @@ TEST(vo2_step_is_urgent_after_one_window_and_waits_for_the_client_after_a_change
   CHECK_EQ(cycles_until_urgent(ch2, 600.0f, 200), timeout_windows * int(cfg::kVo2WindowCycles));
 }
 
-TEST(vo2_goes_on_once_the_client_answer_shows) {
+namespace {
+// A step of 37 points (370 of the 600 W) answered after 20 cycles: the spare power falls by 370 W.
+// The first window after that is taken as the transition, the next one (agreeing with it) proposes
+// the rest. ch1_absorbing: the channel-1 verdict from the change on.
+void check_the_answer_shows(bool ch1_absorbing) {
   Ch2Ratio ch2;
   cycles_until_urgent(ch2, 600.0f, 100);
-  const int first = ch2.commit();  // 37 points: 370 of the 600 W
-  // The client applies it after 20 cycles: the spare power falls by 370 W. The first window after
-  // that is taken as the transition, the next one (agreeing with it) proposes the rest.
-  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, true, true);
+  const int first = ch2.commit();
+  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, true, ch1_absorbing);
   CHECK(ch2.waiting_for_response());
   const float rest = 600.0f - first * cfg::kCh2Watts / 100.0f;
-  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, true, true);
+  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, true, ch1_absorbing);
   CHECK(!ch2.waiting_for_response());
   // The answer measured the delay and channel 2's watts (as rated): now 7/8 of the rest.
   CHECK_EQ(int(ch2.measured_ch2_watts()), int(cfg::kCh2Watts));
   CHECK(ch2.response_cycles() >= 20 && ch2.response_cycles() <= 20 + 2 * cfg::kVo2WindowCycles);
   CHECK_EQ(ch2.commit(), first + int(lroundf(7.0f / 8.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
 }
+}  // namespace
+
+TEST(vo2_goes_on_once_the_client_answer_shows) { check_the_answer_shows(true); }
 
 TEST(vo2_goes_on_once_the_answer_shows_when_the_thermostat_was_judged_open_meanwhile) {
   // The thermostat opened just before the change: channel 1 full, still judged absorbing (its
   // power counted in the spare). The verdict turns while the client answers: the spare loses
   // channel 1's 2000 W, which is no answer; the answer itself is still seen when it comes (not
   // only after the timeout, a second round trip with a 1-s client).
-  Ch2Ratio ch2;
-  cycles_until_urgent(ch2, 600.0f, 100);
-  const int first = ch2.commit();
-  for (int k = 0; k < 20; ++k) ch2.add_cycle(600.0f, 2000.0f, true, false);  // judged open
-  CHECK(ch2.waiting_for_response());
-  const float rest = 600.0f - first * cfg::kCh2Watts / 100.0f;
-  for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, true, false);
-  CHECK(!ch2.waiting_for_response());
-  CHECK_EQ(int(ch2.measured_ch2_watts()), int(cfg::kCh2Watts));  // moved as far as expected
-  CHECK(ch2.response_cycles() >= 20 && ch2.response_cycles() <= 20 + 2 * cfg::kVo2WindowCycles);
-  CHECK_EQ(ch2.commit(), first + int(lroundf(7.0f / 8.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
+  check_the_answer_shows(false);
 }
 
 TEST(vo2_settles_without_overshoot_whatever_the_client_latency) {
