@@ -97,9 +97,16 @@ def energy_at(summary: dict, t: float) -> dict:
     return {"import_wh": imported / 3600.0, "export_wh": exported / 3600.0, "ch1_wh": ch1 / 3600.0}
 
 
-def good_frames(summary: dict) -> list[dict]:
-    """The frames received with a good CRC: {t, raw, crc_ok, fields}."""
-    return [f for f in summary["frames"] if f["crc_ok"]]
+def is_channel2_frame(frame: dict) -> bool:
+    """A frame of channel 2 alone (VO2 and PO2: a large move of VO2 sent at once between the regular
+    frames, docs/interfaces.md)."""
+    return frame["raw"].startswith("VO2>")
+
+
+def good_frames(summary: dict, channel2_too: bool = False) -> list[dict]:
+    """The whole frames received with a good CRC: {t, raw, crc_ok, fields}; with channel2_too, the
+    frames of channel 2 alone among them."""
+    return [f for f in summary["frames"] if f["crc_ok"] and (channel2_too or not is_channel2_frame(f))]
 
 
 RATED_HEATER_W = 2000.0  # the ATmega's kCh1HeaterWatts, the scenarios' ch1_w and the gateway's heater_power

@@ -117,7 +117,9 @@ constexpr float kSaturatedFraction = 0.98f;     // demand >= 98 % of heater: cha
 
 // ---------------------------------------------------------------- channel 2 ratio (VO2)
 constexpr float kCh2Watts = 1000.0f;            // rating of the Wi-Fi channel-2 load
-constexpr uint8_t kCh2GainEighths = 7;          // share of a large excess taken per step (7/8)
+// Share of a large excess a step takes once channel 2's watts are measured (15/16: an answer measures
+// them to a few percent; 7/8 left a third round trip for the last points of a 50-point step).
+constexpr uint8_t kCh2GainSixteenths = 15;
 constexpr uint8_t kVo2Max = 100;
 // With channel 1 below full, channel 2 gives it back at most this much per change, at once what
 // keeps channel 1 above heater >> kCh1FloorShift: channel 1 takes the surplus's passing dips and
@@ -136,15 +138,17 @@ constexpr uint8_t kVo2WindowCycles = 5;                // 0.1 s at 50 Hz
 constexpr uint8_t kCh2InitialResponseCycles = 50;
 constexpr uint8_t kCh2MaxTimeoutCycles = 150;          // 3 s at 50 Hz
 // Until an answer has measured the watts channel 2 really has, a large step takes only this share
-// of the excess (5/8: a load up to 1.6 times its rating then never imports).
-constexpr uint8_t kCh2FirstGainEighths = 5;
+// of the excess (10/16: a load up to 1.6 times its rating then never imports).
+constexpr uint8_t kCh2FirstGainSixteenths = 10;
 constexpr int16_t kCh2GainMinMoveWatts = 100;          // answers that small do not measure the gain
 constexpr int16_t kCh2SettleNoiseWatts = 15;           // window-to-window scatter of the spare power
 // A window proposes only if its cycles' spare power spans less than this + 1/8 of its mean (steady).
 constexpr int16_t kVo2SteadyBandWatts = 30;
-// A proposal that moves VO2 by this many points or more is sent at once in an early frame.
+// A proposal that moves VO2 by this many points or more is sent at once, in a frame of channel 2
+// alone (VO2, PO2) between the regular ones; smaller moves (the give-back) go with the regular frames.
 constexpr uint8_t kVo2UrgentStep = 5;
-// Frames are never closer than this: the UART sends the previous one from the frame buffer.
+// A command that changed what is in force goes out in an early whole frame, no sooner than this
+// after the last one (every frame also waits while the UART still sends the last one).
 constexpr uint8_t kMinFrameGapCycles = 10;  // 0.2 s at 50 Hz, 0.17 s at 60 Hz
 
 // ---------------------------------------------------------------- channel-1 absorption detector
@@ -234,7 +238,7 @@ static_assert(kZcArmScaled > 0 && kZcArmScaled < 300 * kVoltageScale, "arming th
 static_assert(kRegulatorGain > 0.0f && kRegulatorGain < 1.0f, "integral gain: stable for 0 < g < 1");
 static_assert(kVo2WindowCycles >= 3 && 2 * kCh2InitialResponseCycles + 2 * kVo2WindowCycles <= kCh2MaxTimeoutCycles,
               "VO2 window and response timeouts");
-static_assert(kCh2FirstGainEighths > 0 && kCh2FirstGainEighths <= kCh2GainEighths && kCh2GainEighths < 8,
+static_assert(kCh2FirstGainSixteenths > 0 && kCh2FirstGainSixteenths <= kCh2GainSixteenths && kCh2GainSixteenths < 16,
               "channel-2 gains: never overshoot");
 // Whole watts in 16 bits: channel 2 measured up to twice its rating, spare = export + heater.
 static_assert(2 * int32_t(kMaxCh2Watts) < 32767 && int32_t(kMaxHeaterWatts) * 2 + 2 * int32_t(kMaxCh2Watts) < 32767,

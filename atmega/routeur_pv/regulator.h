@@ -36,13 +36,14 @@
 //    and all of it once channel 1 is back from not absorbing;
 //  - channel 1 saturated, not absorbing (thermostat open) or not regulating (boost, stop): channel
 //    2 is alone: excess = export - target, nothing shed between no import and the target.
-// Channel 2 never overshoots into import: a large step takes 7/8 of the excess (5/8 until an answer
-// has measured the watts channel 2 really has; all of it once measured, with channel 1 regulating
-// to shed an overshoot), the last points all of it; an import is shed all
-// at once, rounded to the safe side. Each answer also measures the client's delay (the timeout
-// for the next ones). The latest proposal goes out with the next frame; one that moves VO2 by
-// kVo2UrgentStep or more makes the controller send that frame early, so channel 2 follows a
-// surplus step in a fraction of a second instead of waiting up to a second for the regular frame.
+// Channel 2 never overshoots into import: a large step takes 15/16 of the excess (the margin of
+// a measured gain; 10/16 until an answer has measured the watts channel 2 really has; all of it
+// once measured, with channel 1 regulating to shed an overshoot), the last points all of it; an
+// import is shed all at once, rounded to the safe side. Each answer also measures the client's
+// delay (the timeout for the next ones). The latest proposal goes out with the next frame; one
+// that moves VO2 by kVo2UrgentStep or more goes out at once in a frame of channel 2 alone (VO2 and
+// PO2, 26 ms at 9600 baud), so channel 2 follows a surplus step in a fraction of a second instead
+// of waiting up to a second for the regular frame.
 #pragma once
 #include <math.h>
 #include <stdint.h>
@@ -377,7 +378,7 @@ class Ch2Ratio {
     // one while channel 2's watts are not yet measured), the last points all of it. Once they are
     // measured, with channel 1 regulating, it takes all: channel 1 sheds an overshoot within a cycle.
     if ((!ch1_regulating || !gain_measured_) && points_x100 >= 4 * int32_t(measured_ch2_watts_))
-      points_x100 = (points_x100 * (gain_measured_ ? cfg::kCh2GainEighths : cfg::kCh2FirstGainEighths)) >> 3;
+      points_x100 = (points_x100 * (gain_measured_ ? cfg::kCh2GainSixteenths : cfg::kCh2FirstGainSixteenths)) >> 4;
     // Nearest when taking (at most half a point beyond the target: no import), down when shedding.
     points_x100 += points_x100 > 0 ? measured_ch2_watts_ / 2 : 1 - measured_ch2_watts_;
     int16_t next = int16_t(vo2_ + points_x100 / measured_ch2_watts_);

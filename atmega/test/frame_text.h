@@ -18,3 +18,6 @@ inline double frame_field(const char* text, const char* key, double absent) {
   const char* at = strstr(text, key);
   return at ? atof(at + strlen(key)) : absent;
 }
+
+// A frame of channel 2 alone (a large move of VO2 sent at once, "VO2>n;PO2>w;$crc"), not a whole one.
+inline bool is_ch2_frame(const char* text) { return strncmp(text, "VO2>", 4) == 0; }

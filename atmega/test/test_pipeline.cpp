@@ -49,7 +49,7 @@ struct Bench {
         if (loop_running) set_gate_command(isr, g.fire, g.delay_ticks);
         isr.pipeline.set_voltage_offset_scaled(controller.voltage_offset_scaled());
         if (controller.frame_ready()) {
-          if (frames++ == 0) strncpy(first_frame, frame.text(), sizeof first_frame - 1);
+          if (!is_ch2_frame(frame.text()) && frames++ == 0) strncpy(first_frame, frame.text(), sizeof first_frame - 1);
           controller.frame_taken();
         }
       }

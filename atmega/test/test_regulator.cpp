@@ -293,10 +293,10 @@ void check_the_answer_shows(bool ch1_absorbing) {
   const float rest = 600.0f - first * cfg::kCh2Watts / 100.0f;
   for (int k = 0; k < 2 * cfg::kVo2WindowCycles; ++k) ch2.add_cycle(rest, 2000.0f, true, ch1_absorbing);
   CHECK(!ch2.waiting_for_response());
-  // The answer measured the delay and channel 2's watts (as rated): now 7/8 of the rest.
+  // The answer measured the delay and channel 2's watts (as rated): now 15/16 of the rest.
   CHECK_EQ(int(ch2.measured_ch2_watts()), int(cfg::kCh2Watts));
   CHECK(ch2.response_cycles() >= 20 && ch2.response_cycles() <= 20 + 2 * cfg::kVo2WindowCycles);
-  CHECK_EQ(ch2.commit(), first + int(lroundf(7.0f / 8.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
+  CHECK_EQ(ch2.commit(), first + int(lroundf(15.0f / 16.0f * (rest - cfg::kExportTargetWatts) / 10.0f)));
 }
 }  // namespace
 

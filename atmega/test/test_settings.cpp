@@ -154,8 +154,12 @@ TEST(controller_stores_a_setting_then_applies_and_reports_it) {
   for (int cycle = 0; cycle < 50 * 6; ++cycle) {
     c.on_cycle(simulate_cycle(h, 0.0), frame);
     if (!c.frame_ready()) continue;
-    ++frames;
     const char* text = frame.text();
+    if (is_ch2_frame(text)) {
+      c.frame_taken();
+      continue;
+    }
+    ++frames;
     CHECK_EQ(field(text, ";MPC>"), 30);
     CHECK_EQ(field(text, ";SCS>"), settings_block(c.settings()).crc);
     CHECK_EQ(field(text, ";CAC>"), 1);
@@ -247,7 +251,7 @@ TEST(controller_stop_holds_channel_1_at_zero_and_channel_2_takes_the_surplus) {
       h.ch2_w = c.vo2() / 100.0 * cfg::kCh2Watts;
       if (c.on_cycle(simulate_cycle(h, 0.0), frame).fire) ++fired;
       if (c.frame_ready()) {
-        CHECK_EQ(field(frame.text(), ";MOD>"), kModeStop);
+        if (!is_ch2_frame(frame.text())) CHECK_EQ(field(frame.text(), ";MOD>"), kModeStop);
         c.frame_taken();
       }
     }

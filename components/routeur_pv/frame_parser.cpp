@@ -190,7 +190,7 @@ Reject FrameParser::parse_once_(const char *line, size_t len, Frame &out) const 
   }
   if (value_error != Reject::NONE)
     return value_error;
-  if ((f.present & REQUIRED_FIELDS) != REQUIRED_FIELDS)
+  if ((f.present & REQUIRED_FIELDS) != REQUIRED_FIELDS && !f.channel2_only())
     return Reject::MISSING_FIELD;
   out = f;
   return Reject::NONE;

@@ -11,7 +11,8 @@
 // Bytes are fed one at a time as they arrive; a line ends at CR or LF. A line is accepted only if
 // it is syntactically a frame, its CRC-8 (Dallas/Maxim, reflected 0x8C, over every character before
 // '$', printed in decimal) matches, every known field carries a finite number within its plausible
-// range and the required fields are present. A frame is delivered whole or not at all.
+// range and the required fields are present, or it is a frame of channel 2 alone (VO2 and PO2, none
+// of the required fields: `VO2>53;PO2>530;$6`). A frame is delivered whole or not at all.
 #include <cstddef>
 #include <cstdint>
 
@@ -76,6 +77,9 @@ struct Frame {
   double value[FIELD_COUNT]{};        ///< value of each present field
   uint8_t decimals[FIELD_COUNT]{};    ///< digits after the decimal point, as printed by the ATmega
   bool has(Field f) const { return (this->present >> f) & 1u; }
+  /// A frame of channel 2 alone: VO2 (and PO2) and none of the required fields. Our ATmega sends a
+  /// large move of VO2 at once in one (~25 characters), between its regular frames.
+  bool channel2_only() const { return (this->present & REQUIRED_FIELDS) == 0 && this->has(FIELD_VO2); }
 };
 
 enum class Reject : uint8_t {

@@ -169,6 +169,10 @@ void RouteurPvComponent::publish_(SensorKind kind, float value) {
 #endif
 
 void RouteurPvComponent::handle_frame_(const Frame &f) {
+  if (f.channel2_only()) {
+    this->handle_channel2_frame_(f);
+    return;
+  }
   const uint32_t now = millis();
   this->legacy_.update(f);
   auto get = [&f](Field k) -> float { return f.has(k) ? static_cast<float>(f.value[k]) : NAN; };
@@ -242,6 +246,21 @@ void RouteurPvComponent::handle_frame_(const Frame &f) {
   // disabled by default, so Home Assistant's recorder does not keep them.
   this->publish_counters_(true);
   this->publish_energy_(false);
+}
+
+// Channel 2 moves between the regular frames: VO2 (and PO2) to the legacy API, the sensor the clients
+// follow and the loads; nothing else changes. The link's state is the regular frames' (one a second):
+// without them this frame is dropped, as channel 2 stays at 0 while the link is down.
+void RouteurPvComponent::handle_channel2_frame_(const Frame &f) {
+  if (!this->link_ok_)
+    return;
+  this->legacy_.update(f);
+  ESP_LOGD(TAG, "Channel 2: VO2=%.0f %%", f.value[FIELD_VO2]);
+#ifdef USE_SENSOR
+  this->publish_(SENSOR_CHANNEL2_RATIO, static_cast<float>(f.value[FIELD_VO2]));
+#endif
+  this->frame_callbacks_.call(f);
+  this->publish_counters_(true);
 }
 
 void RouteurPvComponent::handle_timeout_() {

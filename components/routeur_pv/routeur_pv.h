@@ -181,6 +181,7 @@ class RouteurPvComponent : public Component, public uart::UARTDevice {
 
  protected:
   void handle_frame_(const Frame &frame);
+  void handle_channel2_frame_(const Frame &frame);
   void handle_timeout_();
   void send_commands_(uint32_t now);
   void publish_channel1_request_();

@@ -173,7 +173,7 @@ def test_a_hung_loop_stops_the_gate_and_the_watchdog_resets_the_chip(atmega_elf,
     rows, _ = steady(1300, 500, 12)
     summary = run_simulation(build / "routeur_pv.elf", write_scenario(build / "steady.csv", rows),
                              seconds=12, summary=build / "summary.json")
-    frames = [f for f in summary["frames"] if f["crc_ok"]]
+    frames = good_frames(summary)
     hang_t = frames[2]["t"] + 1.0  # the 4th frame is never started
     ch1 = {r["t"]: r["ch1_w"] for r in summary["per_second"]}
     assert ch1[int(hang_t) + 1] == 0  # the ISRs stop firing once loop() no longer renews the command

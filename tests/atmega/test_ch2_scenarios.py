@@ -4,10 +4,11 @@ simulator, its built-in client answering 0.3 s or 1 s after each frame. Simulate
 Asserted: what issue 13 asks and the firmware achieves (see the README's channel-2 table for every
 figure, met or not): no import after a step into saturation, a thermostat change or a boot; VO2 that
 settles on one value (no sustained oscillation); the grid within +-20 W of its target within 3 s
-(settle_limit_s); channel 2's watts and delay measured from the answers.
+(SETTLE_LIMIT_S); channel 2's watts and delay measured from the answers.
 """
 import pytest
 from testbed.ch2_scenarios import CLIENT_DELAYS_S, fast_cloud_days, run
+from testbed.simrun import good_frames
 
 pytestmark = pytest.mark.slow
 
@@ -31,11 +32,7 @@ def steps_after_boot(figures):
 
 
 # Issue 13: the grid within +-20 W of its target within 3 s of a step, with any client up to 1 s.
-# Not reached in one case: a small surplus left to a 1-s client whose watts no answer has measured
-# yet (the thermostat's detection, then two round trips of ~1.2 s: a first cautious step, then the
-# rest; taking it all at once would import if the load is larger than its rating).
-def settle_limit_s(name, delay):
-    return 3.5 if name == "thermostat_opens_small_surplus" and delay > 0.3 else 3.0
+SETTLE_LIMIT_S = 3.0
 
 
 @pytest.mark.parametrize("delay", CLIENT_DELAYS_S)
@@ -43,7 +40,7 @@ def settle_limit_s(name, delay):
 def test_no_overshoot_into_import_after_the_step(results, name, delay):
     step = steps_after_boot(results(name, delay)["figures"])[0]
     assert step["max_import_w"] <= NO_IMPORT_W, step
-    assert step["settle_s"] is not None and step["settle_s"] <= settle_limit_s(name, delay), step
+    assert step["settle_s"] is not None and step["settle_s"] <= SETTLE_LIMIT_S, step
     low, high = step["vo2_last_5_s"]
     assert high - low <= 1, step  # settled on one value (+- the last point)
 
@@ -61,7 +58,7 @@ def test_boot_with_the_thermostat_open_never_imports(results, delay):
     result = results("boot_thermostat_open", delay)
     step = result["figures"]["steps"][0]
     assert step["max_import_w"] <= NO_IMPORT_W, step
-    assert step["settle_s"] is not None and step["settle_s"] <= settle_limit_s("boot_thermostat_open", delay), step
+    assert step["settle_s"] is not None and step["settle_s"] <= SETTLE_LIMIT_S, step
     assert result["figures"]["router_import_pct"] <= 0.3, result["figures"]
     first = next(f["fields"]["VO2"] for f in result["summary"]["frames"] if f["crc_ok"] and f["fields"]["VO2"] > 0)
     assert first < 93, first  # the load's watts are not known yet: a share of the excess first
@@ -74,7 +71,7 @@ def test_channel_2_alone_settles_after_the_thermostat_opens(results, delay):
     assert opened["max_import_w"] <= NO_IMPORT_W, opened
     # (before the verdict "not absorbing" was taken into account while the client answered: 3.6 s
     # with a 1-s client, the second step waiting for the timeout)
-    assert opened["settle_s"] is not None and opened["settle_s"] <= settle_limit_s("thermostat_open_ch2_alone", delay), opened
+    assert opened["settle_s"] is not None and opened["settle_s"] <= SETTLE_LIMIT_S, opened
     assert opened["vo2_last_5_s"] == [93, 93], opened
 
 
@@ -124,10 +121,10 @@ def test_a_cloud_that_stays_ends_with_the_heater_first(results, delay):
     dip = steps_after_boot(result["figures"])[0]
     # The fall itself imports for a cycle and a half (channel 1's reaction), then nothing: each
     # 20-W give-back is a step up of the surplus left to the heater (one fall: a cloud that may
-    # pass, so 20 W per change, all of it within 40 s with a 1-s client).
+    # pass, so 20 W per change, one change a round trip: all of it within a minute with a 1-s client).
     assert result["figures"]["router_import_pct"] <= 0.1, result["figures"]
     assert dip["vo2_last_5_s"] == [0, 0], dip  # channel 2 gave it all back
-    pw1 = [f["fields"]["PW1"] for f in result["summary"]["frames"] if f["crc_ok"] and f["t"] >= 85]
+    pw1 = [f["fields"]["PW1"] for f in good_frames(result["summary"]) if f["t"] >= 85]
     assert min(pw1) >= 1500 - 5 - 20, pw1  # the heater has the whole 1.5 kW again
 
 

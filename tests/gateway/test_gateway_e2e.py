@@ -57,6 +57,26 @@ def test_values_published(gateway):
     run(body())
 
 
+def test_channel_2_frames_move_only_channel_2(gateway):
+    """Our ATmega sends a large move of VO2 at once in a frame of its own (VO2 and PO2): it moves the
+    channel-2 ratio the clients follow and nothing else; while the link is down (no regular frame
+    yet) it is dropped, counted as received."""
+    async def body():
+        w = await ApiWatcher(gateway.api_port).connect()
+        await w.quiet(0.3)
+        ch2 = make_frame([("VO2", "53"), ("PO2", "530")])
+        assert await send_and_wait(gateway, w, ch2, 1)
+        assert math.isnan(w.states["channel_2_ratio"]) and w.states["atmega_link"] is False
+        assert await send_and_wait(gateway, w, make_frame(OUR_FIELDS), 2)
+        assert await send_and_wait(gateway, w, ch2, 3)
+        assert values_match(w.states, dict(expected_states(OUR_FIELDS), channel_2_ratio=53.0)) == []
+        assert w.states["atmega_link"] is True and w.states["router_status"] == "CH1_SATURATED"
+        assert w.states["frames_rejected"] == 0
+        await w.disconnect()
+
+    run(body())
+
+
 CORRUPTED = [
     make_frame(OUR_FIELDS, crc=(crc8_maxim(make_frame(OUR_FIELDS).split(b"$")[0]) + 1) % 256),  # bad CRC
     make_frame(OUR_FIELDS)[:40] + b"\r\n",                                       # truncated

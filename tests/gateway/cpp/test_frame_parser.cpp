@@ -362,6 +362,27 @@ TEST(Parser, MissingAndDuplicateFields) {
   EXPECT_EQ(f.parser.rejected(Reject::DUPLICATE_FIELD), 1u);
 }
 
+// Our ATmega sends a large move of VO2 at once in a frame of its own: VO2 and PO2, nothing else.
+// A partial frame that is not that (a seed field, or no VO2) is still refused.
+TEST(Parser, ChannelTwoFrames) {
+  Feed f;
+  f(with_crc("VO2>53;PO2>530;"));
+  f(with_crc("VO2>7;"));
+  ASSERT_EQ(f.frames.size(), 2u);
+  EXPECT_TRUE(f.frames[0].channel2_only());
+  EXPECT_DOUBLE_EQ(f.frames[0].value[FIELD_VO2], 53.0);
+  EXPECT_DOUBLE_EQ(f.frames[0].value[FIELD_PO2], 530.0);
+  EXPECT_TRUE(f.frames[1].channel2_only());
+  EXPECT_FALSE(f.frames[1].has(FIELD_PO2));
+  f(with_crc("VO2>53;PO2>530;REE>1.00;"));
+  f(with_crc("PO2>530;"));
+  EXPECT_EQ(f.frames.size(), 2u);
+  EXPECT_EQ(f.parser.rejected(Reject::MISSING_FIELD), 2u);
+  f(with_crc("EIB>1.00;REE>1.00;MPC>1.00;POR>1.00;FID>1;SPL>1;VO2>1;"));
+  ASSERT_EQ(f.frames.size(), 3u);
+  EXPECT_FALSE(f.frames[2].channel2_only());
+}
+
 TEST(Parser, SyntaxErrors) {
   for (std::string body : {"EIB>1.00;REE>1.00;MPC>1.00;POR>1.00;FID>1;SPL>1;VO2>1",  // no final ;
                            "EIB>1.00;;REE>1.00;MPC>1.00;POR>1.00;FID>1;SPL>1;",       // empty field
