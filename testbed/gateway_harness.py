@@ -235,6 +235,7 @@ def make_fuzz_corpus(path: Path) -> Path:
     (path / "our").write_bytes(make_frame(OUR_FIELDS))
     (path / "seed").write_bytes(make_frame(SEED_FIELDS))
     (path / "two").write_bytes(make_frame(SEED_FIELDS) + b"garbage" + make_frame(OUR_FIELDS, eol=b"\n"))
+    (path / "channel2").write_bytes(make_frame(OUR_FIELDS) + make_frame([("VO2", "53"), ("PO2", "530")]))
     return path
 
 

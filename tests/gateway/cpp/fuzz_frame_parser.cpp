@@ -93,7 +93,9 @@ void check_frame(const Frame &fr, const std::string &line) {
     if (!std::isfinite(fr.value[k]) || fr.value[k] < fi.min || fr.value[k] > fi.max)
       fail("published value out of range", line);
   }
-  if ((fr.present & REQUIRED_FIELDS) != REQUIRED_FIELDS)
+  // Whole (every required field), or channel 2's alone: VO2 and none of the required fields.
+  const uint32_t required = fr.present & REQUIRED_FIELDS;
+  if (required != REQUIRED_FIELDS && !(required == 0 && fr.has(FIELD_VO2)))
     fail("published frame lacks a required field", line);
   LegacyValues v;
   v.update(fr);
