@@ -15,7 +15,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from testbed.simrun import ATMEGA_ELF, run_simulation, write_scenario
+from testbed.simrun import ATMEGA_ELF, good_frames, run_simulation, write_scenario
 
 CLIENT_DELAYS_S = (0.3, 1.0)
 GRID_TARGET_W = -5.0   # the ATmega's kExportTargetWatts: a small export kept on purpose
@@ -114,7 +114,7 @@ def figures(summary: dict, rows: list[dict], steps=(), from_s: float = 2.0) -> d
     }
     grid = summary["grid_w_per_cycle"]
     hz = len(grid) / summary["seconds"]
-    frames = [f for f in summary["frames"] if f["crc_ok"] and "VO2" in f["fields"]]
+    frames = good_frames(summary, channel2_too=True)
     ends = list(steps[1:]) + [summary["seconds"]]
     result["steps"] = []
     for start, end in zip(steps, ends):

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from testbed import ch2_scenarios
 from testbed.gateway_harness import make_frame
-from testbed.simrun import ATMEGA_ELF, PVSIM, load_scenario, run_simulation, write_rx_script, write_scenario
+from testbed.simrun import (ATMEGA_ELF, PVSIM, good_frames, load_scenario, run_simulation, write_rx_script,
+                             write_scenario)
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ def test_each_load_takes_its_share_by_priority(runs):
     """Every second whose frames (and the one before it, for B's 1-s delay) held one VO2: A has
     min(VO2 x DIM, 1000) W, B the rest up to 1500 W. Both regimes were crossed."""
     summary = runs["two"]["summary"]
-    frames = [f for f in summary["frames"] if f["crc_ok"] and "VO2" in f["fields"]]
+    frames = good_frames(summary, channel2_too=True)
     checked = set()
     for second in summary["per_second"]:
         t = second["t"]
